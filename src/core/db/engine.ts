@@ -1,0 +1,142 @@
+// One schema, two engines: embedded PGlite (zero setup) when DATABASE_URL is
+// unset, real PostgreSQL through `pg` when it is set. Both speak the same SQL
+// and both are driven through Kysely.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database } from './database.ts';
+
+export type EngineKind = 'pglite' | 'postgres';
+
+/** Runs SQL inside one transaction on one connection; `exec` accepts multi-statement scripts. */
+export interface ScriptSession {
+  exec(script: string): Promise<void>;
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface DatabaseHandle {
+  kind: EngineKind;
+  db: Kysely<Database>;
+  /** Runs `fn` in one transaction where multi-statement SQL scripts are allowed (migrations). */
+  inScriptTransaction<T>(fn: (session: ScriptSession) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers `select 1` within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+type DbConfig = Pick<
+  Config,
+  'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'PGLITE_DATA_DIR'
+>;
+
+export async function openDatabase(config: DbConfig, log: (msg: string, err?: unknown) => void = () => {}) {
+  return config.DATABASE_URL ? openPostgres(config, config.DATABASE_URL, log) : openPGlite(config);
+}
+
+async function openPostgres(config: DbConfig, url: string, log: (msg: string, err?: unknown) => void) {
+  const { default: pg } = await import('pg');
+  // int8 (bigint, count(*)) as JS number: our counts and sizes stay below 2^53.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.DATABASE_POOL_MAX,
+    connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client dying (DB restart) must not crash the process; the next
+  // query gets a fresh connection or a 503.
+  pool.on('error', (err) => log('idle PostgreSQL client error', err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const handle: DatabaseHandle = {
+    kind: 'postgres',
+    db,
+    async inScriptTransaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          // No parameters → simple query protocol → multi-statement scripts allowed.
+          exec: async (script) => void (await client.query(script)),
+          query: async (text, params) => (await client.query(text, params as unknown[])).rows,
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    ping: (timeoutMs = 2000) => pingWith(db, timeoutMs),
+    close: () => db.destroy(),
+  };
+  return handle;
+}
+
+async function openPGlite(config: DbConfig) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = config.PGLITE_DATA_DIR;
+  const inMemory = dir.startsWith('memory://');
+  if (!inMemory) mkdirSync(path.resolve(dir), { recursive: true });
+  const pglite = await PGlite.create(inMemory ? dir : path.resolve(dir), {
+    parsers: { 20: (v: string) => Number(v) },
+  });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  const handle: DatabaseHandle = {
+    kind: 'pglite',
+    db,
+    inScriptTransaction: (fn) =>
+      pglite.transaction((tx) =>
+        fn({
+          exec: async (script) => void (await tx.exec(script)),
+          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
+        }),
+      ),
+    ping: (timeoutMs = 2000) => pingWith(db, timeoutMs),
+    close: () => db.destroy(),
+  };
+  return handle;
+}
+
+async function pingWith(db: Kysely<Database>, timeoutMs: number) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      sql`select 1`.execute(db),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('database ping timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'PGlite is closed',
+  'driver has already been destroyed',
+];
+
+/**
+ * True when an error means "the database cannot be reached right now" (as
+ * opposed to a bad query): the API answers those with 503 service_unavailable.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_ERRNO.has(code)) return true;
+      // SQLSTATE class 08 (connection exception), 57P01-03 (shutdown), 53300 (too many connections)
+      if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
+    if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;
+  }
+  return false;
+}

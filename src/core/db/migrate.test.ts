@@ -1,0 +1,63 @@
+// Migrations run on the configured engine (PGlite or PostgreSQL): applied
+// once, recorded, idempotent, and an edited applied file is refused.
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { DatabaseHandle } from './engine.ts';
+import { migrate, readMigrations } from './migrate.ts';
+import { openTestDatabase } from '../../test-support/test-app.ts';
+
+describe('migrations', () => {
+  let handle: DatabaseHandle;
+  let closeDb: () => Promise<void>;
+  let dir: string;
+  before(async () => {
+    ({ handle, close: closeDb } = await openTestDatabase());
+    dir = await mkdtemp(path.join(tmpdir(), 'pod-migrations-'));
+    await writeFile(path.join(dir, '0001_first.sql'), 'create table a (id int primary key);\ninsert into a values (1);');
+    await writeFile(path.join(dir, '0002_second.sql'), "create table b (v text); insert into b values ('x;y');");
+    await writeFile(path.join(dir, 'README.md'), 'not a migration');
+  });
+  after(async () => {
+    await closeDb();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies pending multi-statement files in order, once', async () => {
+    assert.deepEqual(await migrate(handle, dir), ['0001_first', '0002_second']);
+    assert.deepEqual(await migrate(handle, dir), []);
+    const rows = await sql<{ v: string }>`select v from b`.execute(handle.db);
+    assert.deepEqual(rows.rows, [{ v: 'x;y' }]);
+  });
+
+  it('rolls back a failing migration entirely', async () => {
+    await writeFile(path.join(dir, '0003_broken.sql'), 'create table c (id int); select * from no_such_table;');
+    await assert.rejects(migrate(handle, dir), /no_such_table/);
+    const exists = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_name = 'c'`.execute(handle.db);
+    assert.equal(exists.rows[0]!.n, 0);
+    await rm(path.join(dir, '0003_broken.sql'));
+  });
+
+  it('refuses an applied migration whose file was edited', async () => {
+    await writeFile(path.join(dir, '0001_first.sql'), 'create table a (id bigint primary key);');
+    await assert.rejects(migrate(handle, dir), /0001_first was edited/);
+  });
+
+});
+
+describe('project migrations', () => {
+  it('apply cleanly on this engine, then are up to date', async () => {
+    const db = await openTestDatabase();
+    try {
+      const files = await readMigrations();
+      assert.ok(files.length >= 1);
+      assert.equal((await migrate(db.handle)).length, files.length);
+      assert.deepEqual(await migrate(db.handle), []);
+    } finally {
+      await db.close();
+    }
+  });
+});

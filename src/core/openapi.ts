@@ -1,0 +1,41 @@
+// OpenAPI 3.1 generated from the route schemas, served at
+// /api/v1/openapi.json, with a browsable Swagger UI at /api/docs.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+
+export const API_VERSION = '0.1.0';
+
+export const TAGS = [
+  { name: 'ops', description: 'Liveness, readiness and API documentation' },
+];
+
+export async function installOpenApi(app: FastifyInstance, config: Config) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'pod-api',
+        version: API_VERSION,
+        description:
+          'API of the pod-api university video platform. Every answer uses one envelope: ' +
+          '`{"status":"success","data":…,"meta"?:…}` or `{"status":"error","data":null,"errors":[{"code","message","field"?}]}`.',
+        license: { name: 'LGPL-3.0-or-later', identifier: 'LGPL-3.0-or-later' },
+      },
+      servers: [{ url: config.PUBLIC_URL }],
+      tags: TAGS,
+    },
+    // Shared schemas (app.addSchema with $id) become #/components/schemas/<$id>.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    // The UI loads its sibling /api/docs/json: the same generated document as /api/v1/openapi.json.
+    uiConfig: { deepLinking: true },
+    staticCSP: false,
+  });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,70 @@
+// Route conventions enforced at registration time:
+//  - every route declares a response schema (a route without one is a bug and
+//    the app refuses to start); hidden routes (docs UI assets) are exempt;
+//  - every route's responses include the error envelope for 4xx and 5xx;
+//  - unknown paths answer 404 not_found, known paths with another method
+//    answer 405 method_not_allowed with an Allow header.
+import FindMyWay from 'find-my-way';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { sendError } from './error-handler.ts';
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+
+export type UnroutedHandler = (request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+const ERROR_REF = { $ref: 'ErrorEnvelope#' };
+
+export function installRouteConventions(app: FastifyInstance): {
+  routes: RegisteredRoute[];
+  answerUnrouted: UnroutedHandler;
+} {
+  const routes: RegisteredRoute[] = [];
+  const pathsOnly = FindMyWay({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const schema = (route.schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
+    const hidden = schema.hide === true;
+    for (const method of methods) {
+      routes.push({ method: String(method), url: route.url, hidden });
+      try {
+        pathsOnly.on(method as 'GET', route.url, () => {});
+      } catch {
+        // The same method and path seen twice (e.g. HEAD twice): already known.
+      }
+    }
+    if (hidden) return;
+    const response = schema.response;
+    const hasSuccess = response && Object.keys(response).some((k) => /^[23]/.test(k));
+    if (!hasSuccess) {
+      throw new Error(`Route ${methods.join(',')} ${route.url} has no success response schema: every route must declare one`);
+    }
+    response['4xx'] ??= ERROR_REF;
+    response['5xx'] ??= ERROR_REF;
+    route.schema = { ...route.schema, response };
+  });
+
+  /** 404 not_found, or 405 method_not_allowed when the path exists for another method. */
+  const answerUnrouted: UnroutedHandler = (request, reply) => {
+    const pathname = request.url.split('?')[0] ?? '/';
+    const allowed = new Set<string>();
+    for (const r of routes) {
+      if (r.method !== request.method && pathsOnly.find(r.method as 'GET', pathname)) allowed.add(r.method);
+    }
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(', ');
+      return sendError(request, reply, 405, [
+        { code: 'method_not_allowed', message: `${request.method} is not allowed here; allowed: ${allow}` },
+      ], { allow });
+    }
+    return sendError(request, reply, 404, [
+      { code: 'not_found', message: `No route matches ${request.method} ${pathname}` },
+    ]);
+  };
+  app.setNotFoundHandler(answerUnrouted);
+  return { routes, answerUnrouted };
+}

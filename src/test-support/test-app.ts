@@ -1,0 +1,121 @@
+// Starts the real application on a loopback port with its own fresh
+// database, so tests exercise HTTP → Fastify → Kysely → SQL end to end.
+// Engine: in-memory PGlite by default; a brand-new PostgreSQL database (made
+// and dropped here) when TEST_POSTGRES_URL points at a server.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildOptions } from '../app.ts';
+import { loadConfig, type Config } from '../core/config.ts';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  json?: unknown;
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  url: string;
+  config: Config;
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL;
+export const ENGINE = TEST_POSTGRES_URL ? 'postgres' : 'pglite';
+
+/** Creates an empty PostgreSQL database for one test app; returns its URL and a dropper. */
+export async function createTestDatabase(adminUrl: string) {
+  const { default: pg } = await import('pg');
+  const name = `pod_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startTestApp(
+  opts: { env?: Record<string, string>; build?: BuildOptions } = {},
+): Promise<TestApp> {
+  const testDb = TEST_POSTGRES_URL && !opts.env?.DATABASE_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    PGLITE_DATA_DIR: 'memory://',
+    ...(testDb ? { DATABASE_URL: testDb.url } : {}),
+    ...opts.env,
+  });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, opts.build);
+  } catch (err) {
+    await testDb?.drop();
+    throw err;
+  }
+  await app.listen({ host: config.HOST, port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    url,
+    config,
+    async request(method, path, ropts = {}) {
+      const headers: Record<string, string> = { ...ropts.headers };
+      let body: string | Uint8Array | undefined = ropts.body;
+      if (ropts.json !== undefined) {
+        body = JSON.stringify(ropts.json);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, headers: res.headers, body: parsed as any, text };
+    },
+    async close() {
+      await app.close();
+      await testDb?.drop();
+    },
+  };
+}
+
+/** A fresh database handle on the test engine, without the HTTP app. */
+export async function openTestDatabase() {
+  const { openDatabase } = await import('../core/db/engine.ts');
+  const testDb = TEST_POSTGRES_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
+  const handle = await openDatabase(
+    loadConfig({ PGLITE_DATA_DIR: 'memory://', ...(testDb ? { DATABASE_URL: testDb.url } : {}) }),
+  );
+  return {
+    handle,
+    async close() {
+      await handle.close();
+      await testDb?.drop();
+    },
+  };
+}
