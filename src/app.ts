@@ -10,7 +10,12 @@ import { installErrorHandler } from './core/error-handler.ts';
 import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
 import { installValidation } from './core/validation.ts';
+import { installAuth } from './auth/plugin.ts';
+import { authRoutes } from './auth/routes.ts';
+import { installCors } from './core/cors.ts';
+import { groupRoutes } from './groups/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { userRoutes } from './users/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -71,7 +76,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   await installOpenApi(app, config);
+  await installCors(app, config);
+  await installAuth(app, config);
   await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(userRoutes);
+  await app.register(groupRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

@@ -22,6 +22,27 @@ const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+
+  // --- authentication
+  SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  ACCESS_TOKEN_TTL_S: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
+  REFRESH_TOKEN_TTL_S: Type.Integer({ default: 30 * 86_400, minimum: 60 }),
+  SESSION_TTL_S: Type.Integer({ default: 14 * 86_400, minimum: 60 }),
+  COOKIE_SECURE: Type.Boolean({ default: true }),
+  COOKIE_SAMESITE: Type.Union([Type.Literal('strict'), Type.Literal('lax'), Type.Literal('none')], { default: 'lax' }),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  AUTH_RATE_LIMIT_MAX: Type.Integer({ default: 10, minimum: 1 }),
+  AUTH_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
+  AFFILIATION_STAFF: Type.String({ default: 'faculty,employee,staff' }),
+  OIDC_ISSUER: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_SCOPES: Type.String({ default: 'openid profile email' }),
+  OIDC_AFFILIATION_CLAIM: Type.String({ default: 'affiliation' }),
+  OIDC_GROUPS_CLAIM: Type.String({ default: 'groups' }),
+  OIDC_DEFAULT_AFFILIATION: Type.String({ default: 'member' }),
+  OIDC_ALLOW_HTTP: Type.Boolean({ default: false }),
+  FRONTEND_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -41,8 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // An empty variable means "unset" (docker-compose `FOO=` lines).
     if (value !== undefined && value !== '') data[key] = value;
   }
+  let config: Config;
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false });
+    config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false });
   } catch (err) {
     const errors = (err as { errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] })
       .errors;
@@ -54,4 +76,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);
   }
+  const problems: string[] = [];
+  if (config.NODE_ENV === 'production' && !config.SECRET_KEY) {
+    problems.push('  - SECRET_KEY: is required in production (at least 32 random characters, the same on every API node)');
+  }
+  const oidc = [config.OIDC_ISSUER, config.OIDC_CLIENT_ID, config.OIDC_CLIENT_SECRET];
+  if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+    problems.push('  - OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: set all three to enable OpenID Connect, or none');
+  }
+  for (const origin of listSetting(config.CORS_ORIGINS)) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`  - CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSee .env.example for every variable.`);
+  return config;
+}
+
+/** Splits a comma-separated setting into trimmed, non-empty items. */
+export function listSetting(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
 }

@@ -48,6 +48,8 @@ const FRAMEWORK_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_TYPE: [400, 'bad_request', 'The Content-Type header is invalid'],
   FST_ERR_BAD_URL: [400, 'bad_request', 'The URL is malformed'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request could not be routed'],
+  FST_CSRF_MISSING_SECRET: [403, 'csrf_failed', 'CSRF check failed: no CSRF cookie; get a token from GET /api/v1/auth/csrf'],
+  FST_CSRF_INVALID_TOKEN: [403, 'csrf_failed', 'CSRF check failed: send the X-CSRF-Token header issued with the session'],
 };
 
 export function sendError(

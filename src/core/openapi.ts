@@ -9,7 +9,15 @@ export const API_VERSION = '0.1.0';
 
 export const TAGS = [
   { name: 'ops', description: 'Liveness, readiness and API documentation' },
+  { name: 'auth', description: 'Tokens (JWT) for detached clients, cookie sessions with CSRF for browsers, OpenID Connect' },
+  { name: 'users', description: 'Accounts and profiles' },
+  { name: 'groups', description: 'Access groups (restrict videos to their members)' },
 ];
+
+/** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */
+export const AUTHENTICATED: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+/** Routes open to anonymous callers that say more to signed-in ones. */
+export const OPTIONAL_AUTH: { [scheme: string]: string[] }[] = [{}, { bearerAuth: [] }, { cookieAuth: [] }];
 
 export async function installOpenApi(app: FastifyInstance, config: Config) {
   await app.register(swagger, {
@@ -25,6 +33,18 @@ export async function installOpenApi(app: FastifyInstance, config: Config) {
       },
       servers: [{ url: config.PUBLIC_URL }],
       tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+            description: 'Access token from POST /api/v1/auth/token (short-lived; renew with /auth/token/refresh)',
+          },
+          cookieAuth: {
+            type: 'apiKey', in: 'cookie', name: 'pod_session',
+            description: 'Browser session from POST /api/v1/auth/session. Unsafe methods also need the X-CSRF-Token header.',
+          },
+        },
+      },
     },
     // Shared schemas (app.addSchema with $id) become #/components/schemas/<$id>.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },

@@ -29,7 +29,10 @@ export function installRouteConventions(app: FastifyInstance): {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const schema = (route.schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
     const hidden = schema.hide === true;
+    // Catch-all routes (the CORS preflight `OPTIONS *`) do not make a path "known".
+    const catchAll = route.url === '*' || route.url === '/*';
     for (const method of methods) {
+      if (catchAll) continue;
       routes.push({ method: String(method), url: route.url, hidden });
       try {
         pathsOnly.on(method as 'GET', route.url, () => {});

@@ -62,6 +62,9 @@ export async function startTestApp(
     HOST: '127.0.0.1',
     PORT: '0',
     PGLITE_DATA_DIR: 'memory://',
+    // Tests log in many times from one address; the rate-limit test sets its own budget.
+    AUTH_RATE_LIMIT_MAX: '100000',
+    SECRET_KEY: 'test-secret-key-0123456789-abcdefghijklmnop',
     ...(testDb ? { DATABASE_URL: testDb.url } : {}),
     ...opts.env,
   });

@@ -1,6 +1,8 @@
 // The Kysely view of the whole schema. Each capability declares its own
 // tables next to its queries; this file only assembles them.
 import type { Generated } from 'kysely';
+import type { AuthSessionsTable, RefreshTokensTable } from '../../auth/tables.ts';
+import type { AccessGroupMembersTable, AccessGroupsTable, UsersTable } from '../../users/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -11,4 +13,9 @@ export interface SchemaMigrationsTable {
 
 export interface Database {
   schema_migrations: SchemaMigrationsTable;
+  users: UsersTable;
+  access_groups: AccessGroupsTable;
+  access_group_members: AccessGroupMembersTable;
+  auth_sessions: AuthSessionsTable;
+  refresh_tokens: RefreshTokensTable;
 }

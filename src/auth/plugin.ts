@@ -1,0 +1,124 @@
+// Resolves the caller once per request (bearer JWT or browser cookie),
+// enforces CSRF on cookie-authenticated unsafe requests, and exposes the
+// helpers handlers use to require a user or a role.
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../core/config.ts';
+import { AppError, forbidden, unauthorized } from '../core/errors.ts';
+import { deriveKeys, resolveSecretKey, type Keys } from './keys.ts';
+import type { Principal } from './principal.ts';
+import { principalForSession } from './sessions.ts';
+import { TokenService, wwwAuthenticate } from './tokens.ts';
+
+export const SESSION_COOKIE = 'pod_session';
+export const CSRF_COOKIE = 'pod_csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BEARER = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    keys: Keys;
+    tokens: TokenService;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Cookie-authenticated unsafe requests to this route skip the CSRF check (login itself). */
+    csrfExempt?: boolean;
+  }
+}
+
+export function sessionCookieOptions(config: Config) {
+  return {
+    path: '/',
+    httpOnly: true,
+    secure: config.COOKIE_SECURE,
+    sameSite: config.COOKIE_SAMESITE,
+  } as const;
+}
+
+export async function installAuth(app: FastifyInstance, config: Config) {
+  const keys = deriveKeys(resolveSecretKey(config, (m) => app.log.warn(m)));
+  app.decorate('keys', keys);
+  app.decorate('tokens', new TokenService(keys.jwt, config.PUBLIC_URL, config.ACCESS_TOKEN_TTL_S, config.REFRESH_TOKEN_TTL_S));
+
+  await app.register(cookie, { secret: keys.cookie, hook: 'onRequest' });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: { ...sessionCookieOptions(config), signed: true },
+    // A token is bound to the session it was issued for (no cookie tossing).
+    getUserInfo: (req: FastifyRequest) => req.principal?.session_id ?? '',
+    csrfOpts: { hmacKey: keys.csrfHmac },
+    logLevel: 'info',
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError(429, 'rate_limited', `Too many attempts; retry in ${ctx.after}`, {
+        headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },
+      }),
+  });
+
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = BEARER.exec(header);
+      if (!match) {
+        throw new AppError(401, 'invalid_token', 'Authorization must be "Bearer <access token>"', {
+          headers: wwwAuthenticate('invalid_request', 'malformed'),
+        });
+      }
+      const claims = await app.tokens.verify('access', match[1]!);
+      const principal = await principalForSession(app.dbh.db, { sessionId: claims.sid }, 'bearer');
+      if (!principal || String(principal.id) !== claims.sub) {
+        throw new AppError(401, 'invalid_token', 'This token was revoked or its account is disabled', {
+          headers: wwwAuthenticate('invalid_token', 'revoked'),
+        });
+      }
+      request.principal = principal;
+      return;
+    }
+    const cookieValue = request.cookies[SESSION_COOKIE];
+    if (cookieValue) {
+      request.principal = await principalForSession(app.dbh.db, { cookieValue }, 'cookie');
+      // An expired or revoked cookie is not an error on public pages: browse anonymously.
+      if (!request.principal) reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
+    }
+  });
+
+  // Cookie-authenticated state changes need the CSRF token (X-CSRF-Token
+  // header) issued with the session; bearer requests are immune to CSRF.
+  app.addHook('onRequest', (request, reply, done) => {
+    const p = request.principal;
+    if (p?.via !== 'cookie' || SAFE_METHODS.has(request.method) || request.routeOptions.config?.csrfExempt) return done();
+    app.csrfProtection(request, reply, done);
+  });
+}
+
+export function requireUser(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}
+
+export function requireSuperuser(request: FastifyRequest): Principal {
+  const p = requireUser(request);
+  if (!p.is_superuser) throw forbidden('Only superusers can do this');
+  return p;
+}
+
+/** Superusers and managers administer taxonomy and every video (Pod's global permissions). */
+export function requireManager(request: FastifyRequest): Principal {
+  const p = requireUser(request);
+  if (!p.is_superuser && !p.is_manager) throw forbidden('Only managers and superusers can do this');
+  return p;
+}
+
+export function issueCsrfToken(reply: FastifyReply, sessionId: string): string {
+  return reply.generateCsrf({ userInfo: sessionId });
+}

@@ -1,0 +1,152 @@
+// Access groups (Pod's AccessGroup): videos can be restricted to their
+// members. Any signed-in user can list them (to pick one when restricting a
+// video); only superusers create, edit, delete them and manage members.
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import Type, { type Static } from 'typebox';
+import { requireSuperuser, requireUser } from '../auth/plugin.ts';
+import { Envelope, ok } from '../core/envelope.ts';
+import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { AUTHENTICATED } from '../core/openapi.ts';
+
+const CodeName = Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@:-]+$' });
+const Group = Type.Object({
+  id: Type.Integer(),
+  code_name: Type.String(),
+  display_name: Type.String(),
+  auto_sync: Type.Boolean({ description: 'Membership rebuilt from the identity provider at each SSO login' }),
+  member_count: Type.Integer(),
+});
+const GroupCreate = Type.Object(
+  { code_name: CodeName, display_name: Type.Optional(Type.String({ maxLength: 250 })), auto_sync: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const GroupUpdate = Type.Object(
+  { display_name: Type.Optional(Type.String({ maxLength: 250 })), auto_sync: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const Params = Type.Object({ code_name: CodeName });
+const MemberParams = Type.Object({ code_name: CodeName, username: Type.String({ minLength: 1, maxLength: 150 }) });
+const Usernames = Type.Object(
+  { usernames: Type.Array(Type.String({ minLength: 1, maxLength: 150 }), { maxItems: 10_000, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+const Members = Type.Array(Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() }));
+
+export async function groupRoutes(app: FastifyInstance) {
+  const db = () => app.dbh.db;
+  const selectGroups = () =>
+    db().selectFrom('access_groups as g').select(['g.id', 'g.code_name', 'g.display_name', 'g.auto_sync',
+      sql<number>`(select count(*)::int from access_group_members m where m.group_id = g.id)`.as('member_count')]);
+  const groupByCode = async (code: string) => {
+    const g = await selectGroups().where('g.code_name', '=', code).executeTakeFirst();
+    if (!g) throw notFound('No such access group');
+    return g;
+  };
+  const members = (groupId: number) => db().selectFrom('access_group_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
+    .select(['u.id', 'u.username', 'u.first_name', 'u.last_name']).where('m.group_id', '=', groupId).orderBy('u.username').execute();
+  const userIds = async (usernames: string[]) => {
+    if (!usernames.length) return [];
+    const rows = await db().selectFrom('users').select(['id', sql<string>`lower(username)`.as('key')])
+      .where(sql`lower(username)`, 'in', usernames.map((u) => u.toLowerCase())).execute();
+    const known = new Map(rows.map((r) => [r.key, r.id]));
+    const missing = usernames.findIndex((u) => !known.has(u.toLowerCase()));
+    if (missing >= 0) throw badRequest(`Unknown user ${JSON.stringify(usernames[missing])}`, `usernames.${missing}`, 'validation_error');
+    return usernames.map((u) => known.get(u.toLowerCase())!);
+  };
+
+  app.get('/api/v1/groups', {
+    schema: { tags: ['groups'], summary: 'List access groups', security: AUTHENTICATED, response: { 200: Envelope(Type.Array(Group)) } },
+  }, async (request) => {
+    requireUser(request);
+    return ok(await selectGroups().orderBy('g.code_name').limit(10_000).execute());
+  });
+
+  app.post('/api/v1/groups', {
+    schema: { tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
+  }, async (request, reply) => {
+    requireSuperuser(request);
+    const body = request.body as Static<typeof GroupCreate>;
+    await db().insertInto('access_groups').values(body).execute().catch((err: { code?: string }) => {
+      if (err.code === '23505') throw conflict('An access group with this code_name exists', 'code_name', 'code_name_taken');
+      throw err;
+    });
+    reply.code(201).header('location', `/api/v1/groups/${encodeURIComponent(body.code_name)}`);
+    return ok(await groupByCode(body.code_name));
+  });
+
+  app.get('/api/v1/groups/:code_name', {
+    schema: { tags: ['groups'], summary: 'One access group', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Group) } },
+  }, async (request) => {
+    requireUser(request);
+    return ok(await groupByCode((request.params as Static<typeof Params>).code_name));
+  });
+
+  app.patch('/api/v1/groups/:code_name', {
+    schema: { tags: ['groups'], summary: 'Edit an access group (superusers)', security: AUTHENTICATED, params: Params, body: GroupUpdate, response: { 200: Envelope(Group) } },
+  }, async (request) => {
+    requireSuperuser(request);
+    const { code_name } = request.params as Static<typeof Params>;
+    const g = await groupByCode(code_name);
+    const body = request.body as Static<typeof GroupUpdate>;
+    if (Object.keys(body).length) await db().updateTable('access_groups').set(body).where('id', '=', g.id).execute();
+    return ok(await groupByCode(code_name));
+  });
+
+  app.delete('/api/v1/groups/:code_name', {
+    schema: { tags: ['groups'], summary: 'Delete an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Type.Null()) } },
+  }, async (request) => {
+    requireSuperuser(request);
+    const g = await groupByCode((request.params as Static<typeof Params>).code_name);
+    await db().deleteFrom('access_groups').where('id', '=', g.id).execute();
+    return ok(null);
+  });
+
+  app.get('/api/v1/groups/:code_name/members', {
+    schema: { tags: ['groups'], summary: 'Members of an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Members) } },
+  }, async (request) => {
+    requireSuperuser(request);
+    return ok(await members((await groupByCode((request.params as Static<typeof Params>).code_name)).id));
+  });
+
+  app.put('/api/v1/groups/:code_name/members', {
+    schema: {
+      tags: ['groups'], summary: 'Replace the members of an access group (superusers; Pod accessgroups_set_users_by_name)',
+      security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) },
+    },
+  }, async (request) => {
+    requireSuperuser(request);
+    const g = await groupByCode((request.params as Static<typeof Params>).code_name);
+    const ids = await userIds((request.body as Static<typeof Usernames>).usernames);
+    await db().transaction().execute(async (tx) => {
+      await tx.deleteFrom('access_group_members').where('group_id', '=', g.id).execute();
+      if (ids.length) await tx.insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id }))).execute();
+    });
+    return ok(await members(g.id));
+  });
+
+  app.post('/api/v1/groups/:code_name/members', {
+    schema: { tags: ['groups'], summary: 'Add members to an access group (superusers)', security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) } },
+  }, async (request) => {
+    requireSuperuser(request);
+    const g = await groupByCode((request.params as Static<typeof Params>).code_name);
+    const ids = await userIds((request.body as Static<typeof Usernames>).usernames);
+    if (ids.length) {
+      await db().insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id })))
+        .onConflict((oc) => oc.doNothing()).execute();
+    }
+    return ok(await members(g.id));
+  });
+
+  app.delete('/api/v1/groups/:code_name/members/:username', {
+    schema: { tags: ['groups'], summary: 'Remove a member from an access group (superusers)', security: AUTHENTICATED, params: MemberParams, response: { 200: Envelope(Members) } },
+  }, async (request) => {
+    requireSuperuser(request);
+    const { code_name, username } = request.params as Static<typeof MemberParams>;
+    const g = await groupByCode(code_name);
+    const [id] = await userIds([username]).catch(() => { throw notFound('No such user'); });
+    const r = await db().deleteFrom('access_group_members').where('group_id', '=', g.id).where('user_id', '=', id!).executeTakeFirst();
+    if (!r.numDeletedRows) throw notFound('This user is not a member of this group');
+    return ok(await members(g.id));
+  });
+}

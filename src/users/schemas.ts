@@ -1,0 +1,82 @@
+import Type from 'typebox';
+
+const Username = Type.String({
+  minLength: 1,
+  maxLength: 150,
+  pattern: '^[\\w.@+-]+$',
+  description: 'Letters, digits and @/./+/-/_ (as Django)',
+});
+const Password = Type.String({ minLength: 8, maxLength: 1024 });
+const Email = Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type.Literal('')]);
+const Name = Type.String({ maxLength: 150 });
+const Affiliation = Type.String({ maxLength: 50, description: 'eduPerson affiliation (faculty, student, staff, employee, member…)' });
+
+export const User = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  affiliation: Type.String(),
+  establishment: Type.String(),
+  picture_url: Type.String(),
+  auth_type: Type.String({ description: 'local, oidc, cas or shibboleth' }),
+  is_active: Type.Boolean(),
+  is_staff: Type.Boolean(),
+  is_superuser: Type.Boolean(),
+  is_manager: Type.Boolean(),
+  accepts_notifications: Type.Boolean(),
+  groups: Type.Array(Type.String(), { description: 'code_name of each access group' }),
+  last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  date_joined: Type.String({ format: 'date-time' }),
+});
+
+const EditableByAdmin = {
+  email: Type.Optional(Email),
+  first_name: Type.Optional(Name),
+  last_name: Type.Optional(Name),
+  password: Type.Optional(Password),
+  is_active: Type.Optional(Type.Boolean()),
+  is_staff: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+  is_manager: Type.Optional(Type.Boolean()),
+  affiliation: Type.Optional(Affiliation),
+  establishment: Type.Optional(Type.String({ maxLength: 50 })),
+  picture_url: Type.Optional(Type.String({ maxLength: 2000 })),
+  accepts_notifications: Type.Optional(Type.Boolean()),
+  groups: Type.Optional(Type.Array(Type.String({ maxLength: 150 }), { maxItems: 500, uniqueItems: true })),
+};
+
+export const UserCreate = Type.Object({ username: Username, ...EditableByAdmin }, { additionalProperties: false });
+export const UserUpdate = Type.Object({ username: Type.Optional(Username), ...EditableByAdmin }, { additionalProperties: false });
+
+export const MeUpdate = Type.Object(
+  {
+    email: Type.Optional(Email),
+    first_name: Type.Optional(Name),
+    last_name: Type.Optional(Name),
+    picture_url: Type.Optional(Type.String({ maxLength: 2000 })),
+    accepts_notifications: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const PasswordChange = Type.Object(
+  { current_password: Type.String({ maxLength: 1024 }), new_password: Password },
+  { additionalProperties: false },
+);
+
+export const Credentials = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 150 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const UserListQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 150, description: 'Substring of username, names or email' })),
+  is_staff: Type.Optional(Type.Boolean()),
+  is_active: Type.Optional(Type.Boolean()),
+  affiliation: Type.Optional(Type.String({ maxLength: 50 })),
+  group: Type.Optional(Type.String({ maxLength: 150, description: 'Members of this access group (code_name)' })),
+});
+
+export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
