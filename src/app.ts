@@ -11,6 +11,7 @@ import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
 import { installValidation } from './core/validation.ts';
 import { installAuth } from './auth/plugin.ts';
+import { oidcRoutes } from './auth/oidc.ts';
 import { authRoutes } from './auth/routes.ts';
 import { installCors } from './core/cors.ts';
 import { groupRoutes } from './groups/routes.ts';
@@ -80,6 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await installAuth(app, config);
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(oidcRoutes);
   await app.register(userRoutes);
   await app.register(groupRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
