@@ -16,7 +16,11 @@ import { authRoutes } from './auth/routes.ts';
 import { installCors } from './core/cors.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { channelRoutes } from './taxonomy/channels.ts';
+import { taxonomyRoutes } from './taxonomy/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { videoAccessRoutes } from './videos/access-routes.ts';
+import { videoRoutes } from './videos/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,6 +88,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(oidcRoutes);
   await app.register(userRoutes);
   await app.register(groupRoutes);
+  await app.register(videoRoutes);
+  await app.register(videoAccessRoutes);
+  await app.register(taxonomyRoutes);
+  await app.register(channelRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

@@ -43,6 +43,10 @@ const ConfigSchema = Type.Object({
   OIDC_DEFAULT_AFFILIATION: Type.String({ default: 'member' }),
   OIDC_ALLOW_HTTP: Type.Boolean({ default: false }),
   FRONTEND_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+
+  // --- videos
+  UPLOAD_STAFF_ONLY: Type.Boolean({ default: false }),
+  VIDEO_UNLOCK_TTL_S: Type.Integer({ default: 4 * 3600, minimum: 60 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

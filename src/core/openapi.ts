@@ -12,6 +12,9 @@ export const TAGS = [
   { name: 'auth', description: 'Tokens (JWT) for detached clients, cookie sessions with CSRF for browsers, OpenID Connect' },
   { name: 'users', description: 'Accounts and profiles' },
   { name: 'groups', description: 'Access groups (restrict videos to their members)' },
+  { name: 'videos', description: 'Videos: list, search, detail, edit; private links and password unlock' },
+  { name: 'channels', description: 'Channels and their themes' },
+  { name: 'taxonomy', description: 'Types, disciplines and tags' },
 ];
 
 /** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */

@@ -2,7 +2,9 @@
 // tables next to its queries; this file only assembles them.
 import type { Generated } from 'kysely';
 import type { AuthSessionsTable, RefreshTokensTable } from '../../auth/tables.ts';
+import type { ChannelLinkTables, ChannelsTable, TagsTable, TaxonomyTable, ThemesTable } from '../../taxonomy/tables.ts';
 import type { AccessGroupMembersTable, AccessGroupsTable, UsersTable } from '../../users/tables.ts';
+import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -11,11 +13,18 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>;
 }
 
-export interface Database {
+export interface Database extends VideoLinkTables, ChannelLinkTables {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
   access_groups: AccessGroupsTable;
   access_group_members: AccessGroupMembersTable;
   auth_sessions: AuthSessionsTable;
   refresh_tokens: RefreshTokensTable;
+  types: TaxonomyTable;
+  disciplines: TaxonomyTable;
+  channels: ChannelsTable;
+  themes: ThemesTable;
+  tags: TagsTable;
+  videos: VideosTable;
+  video_access_tokens: VideoAccessTokensTable;
 }

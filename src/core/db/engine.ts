@@ -38,6 +38,8 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   const { default: pg } = await import('pg');
   // int8 (bigint, count(*)) as JS number: our counts and sizes stay below 2^53.
   pg.types.setTypeParser(20, (v) => Number(v));
+  // `date` stays 'YYYY-MM-DD' (a JS Date would shift it by the server's time zone).
+  pg.types.setTypeParser(1082, (v) => v);
   const pool = new pg.Pool({
     connectionString: url,
     max: config.DATABASE_POOL_MAX,
@@ -77,11 +79,14 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
 
 async function openPGlite(config: DbConfig) {
   const { PGlite } = await import('@electric-sql/pglite');
+  const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
   const dir = config.PGLITE_DATA_DIR;
   const inMemory = dir.startsWith('memory://');
   if (!inMemory) mkdirSync(path.resolve(dir), { recursive: true });
   const pglite = await PGlite.create(inMemory ? dir : path.resolve(dir), {
-    parsers: { 20: (v: string) => Number(v) },
+    parsers: { 20: (v: string) => Number(v), 1082: (v: string) => v },
+    // Contrib extensions the migrations create (PostgreSQL ships them in postgresql-contrib).
+    extensions: { unaccent },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const handle: DatabaseHandle = {

@@ -1,0 +1,52 @@
+// Per-video access grants carried by a request: a private-link token
+// (opaque, revocable, stored hashed) or an unlock token (a short-lived JWT
+// obtained by giving the video's password). Both travel as ?token= or the
+// X-Video-Token header; the policy module decides what they allow.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jwtVerify, SignJWT } from 'jose';
+import { sha256 } from '../auth/sessions.ts';
+import type { AccessGrants } from '../policy/video-policy.ts';
+
+const UNLOCK_AUDIENCE = 'pod-api:video-unlock';
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+export function requestVideoToken(request: FastifyRequest): string | undefined {
+  const fromQuery = (request.query as { token?: unknown } | undefined)?.token;
+  if (typeof fromQuery === 'string' && fromQuery) return fromQuery;
+  const header = request.headers['x-video-token'];
+  return typeof header === 'string' && header ? header : undefined;
+}
+
+export async function resolveGrants(app: FastifyInstance, request: FastifyRequest, videoId: number): Promise<AccessGrants> {
+  const token = requestVideoToken(request);
+  if (!token || token.length > 2000) return {};
+  if (JWT_SHAPE.test(token)) {
+    try {
+      const { payload } = await jwtVerify(token, app.keys.derive('video-unlock'), { algorithms: ['HS256'], audience: UNLOCK_AUDIENCE });
+      return { unlocked: payload.vid === videoId };
+    } catch {
+      return {};
+    }
+  }
+  const link = await app.dbh.db.selectFrom('video_access_tokens').select('id')
+    .where('token_hash', '=', sha256(token)).where('video_id', '=', videoId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
+    .executeTakeFirst();
+  return { privateLink: Boolean(link) };
+}
+
+export async function signUnlockToken(app: FastifyInstance, videoId: number, ttlSeconds: number) {
+  const token = await new SignJWT({ vid: videoId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setAudience(UNLOCK_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(app.keys.derive('video-unlock'));
+  return { token, expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() };
+}
+
+export function newPrivateLinkToken() {
+  const token = randomBytes(24).toString('base64url');
+  return { token, hash: sha256(token), hint: token.slice(-4) };
+}

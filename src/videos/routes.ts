@@ -1,0 +1,130 @@
+// Videos: list/search, my videos, detail (by id or slug), create, update,
+// soft delete. Every read goes through the policy module.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { requireUser } from '../auth/plugin.ts';
+import type { Principal } from '../auth/principal.ts';
+import { Envelope, ok } from '../core/envelope.ts';
+import { forbidden, notFound } from '../core/errors.ts';
+import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
+import { PageMeta, PageQuery } from '../core/pagination.ts';
+import { canDelete, canEdit, canSee, canUpload } from '../policy/video-policy.ts';
+import { resolveGrants } from './access.ts';
+import { listVideos, type ListQuery } from './list.ts';
+import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
+import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, VideoRefParams, type VideoWrite } from './schemas.ts';
+import { saveVideo } from './write.ts';
+
+const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery });
+
+/**
+ * Loads a video the caller may see, else 404 (never 403: existence is not
+ * revealed). Returns the row and the request's grants for it.
+ */
+export async function visibleVideo(app: FastifyInstance, request: FastifyRequest, ref: string) {
+  const row = await videoByRef(app.dbh.db, ref);
+  if (!row) throw notFound('No such video');
+  const grants = await resolveGrants(app, request, row.id);
+  if (!canSee(request.principal, factsOf(row), grants)) throw notFound('No such video');
+  return { row, grants };
+}
+
+/** Loads a video the caller may edit: 404 if they may not even see it, 403 if they see but may not edit. */
+export async function editableVideo(app: FastifyInstance, request: FastifyRequest, ref: string): Promise<{ row: VideoRow; viewer: Principal }> {
+  const viewer = requireUser(request);
+  const { row } = await visibleVideo(app, request, ref);
+  if (!canEdit(viewer, factsOf(row))) throw forbidden('Only the owners of this video can change it');
+  return { row, viewer };
+}
+
+export async function videoRoutes(app: FastifyInstance) {
+  const db = () => app.dbh.db;
+
+  app.get('/api/v1/videos', {
+    schema: {
+      tags: ['videos'], summary: 'List and search the videos the caller may see', security: OPTIONAL_AUTH,
+      querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
+    },
+  }, async (request) => {
+    const page = await listVideos(app, request.principal, request.query as ListQuery);
+    return ok(page.items, page.meta);
+  });
+
+  app.get('/api/v1/videos/me', {
+    schema: {
+      tags: ['videos'], summary: 'Videos I own or co-own (drafts included)', security: AUTHENTICATED,
+      querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
+    },
+  }, async (request) => {
+    const me = requireUser(request);
+    const page = await listVideos(app, me, request.query as ListQuery, { editableBy: me.id });
+    return ok(page.items, page.meta);
+  });
+
+  app.post('/api/v1/videos', {
+    schema: {
+      tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
+      body: VideoCreate, response: { 201: Envelope(Video) },
+    },
+  }, async (request, reply) => {
+    const viewer = requireUser(request);
+    if (!canUpload(viewer, null, { staffOnly: app.config.UPLOAD_STAFF_ONLY })) throw forbidden('Only staff can add videos on this platform');
+    const id = await db().transaction().execute((tx) => saveVideo(tx, viewer, request.body as VideoWrite & { title: string }, null));
+    const row = (await videoByRef(db(), String(id)))!;
+    reply.code(201).header('location', `/api/v1/videos/${row.slug}`);
+    return ok(videoJson(row, viewer));
+  });
+
+  app.get('/api/v1/videos/:ref', {
+    schema: {
+      tags: ['videos'], summary: 'One video, by id or slug (404 when the caller may not see it)', security: OPTIONAL_AUTH,
+      params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Video) },
+    },
+  }, async (request) => {
+    const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    return ok(videoJson(row, request.principal, grants));
+  });
+
+  const update = (partial: boolean) => async (request: FastifyRequest) => {
+    const { row, viewer } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    let body = request.body as VideoWrite;
+    // PUT replaces every editable field: the omitted ones get their defaults.
+    if (!partial) {
+      body = {
+        description: '', additional_owners: [], type: null, disciplines: [], tags: [], channels: [], themes: [],
+        date_evt: null, is_draft: true, is_restricted: false, restrict_access_to_groups: [], password: null,
+        allow_downloading: false, is_360: false, licence: null, main_lang: 'fr', cursus: '0', ...body,
+      };
+    }
+    await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
+    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer));
+  };
+
+  app.patch('/api/v1/videos/:ref', {
+    schema: {
+      tags: ['videos'], summary: 'Change some fields of a video (owners, additional owners, managers)', security: AUTHENTICATED,
+      params: VideoRefParams, body: VideoPatch, response: { 200: Envelope(Video) },
+    },
+  }, update(true));
+
+  app.put('/api/v1/videos/:ref', {
+    schema: {
+      tags: ['videos'], summary: 'Replace the editable fields of a video (omitted fields reset to defaults)', security: AUTHENTICATED,
+      params: VideoRefParams, body: VideoCreate, response: { 200: Envelope(Video) },
+    },
+  }, update(false));
+
+  app.delete('/api/v1/videos/:ref', {
+    schema: {
+      tags: ['videos'],
+      summary: 'Delete a video (owner or manager; additional owners cannot). Soft delete: hidden at once, files purged by a later job',
+      security: AUTHENTICATED, params: VideoRefParams, response: { 200: Envelope(Type.Null()) },
+    },
+  }, async (request) => {
+    const viewer = requireUser(request);
+    const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    if (!canDelete(viewer, factsOf(row))) throw forbidden('Only the owner of this video can delete it');
+    await db().updateTable('videos').set({ deleted_at: new Date() }).where('id', '=', row.id).execute();
+    return ok(null);
+  });
+}

@@ -1,0 +1,102 @@
+// Video JSON and inputs, with Esup-Pod's field names.
+import Type from 'typebox';
+
+const Ref = Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String() });
+const Person = Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() });
+
+export const LICENCES = ['by', 'by-nd', 'by-nc-nd', 'by-nc', 'by-nc-sa', 'by-sa'] as const;
+export const ENCODING_STATES = ['pending', 'queued', 'processing', 'ready', 'error'] as const;
+
+export const Encoding = Type.Object({
+  status: Type.Union(ENCODING_STATES.map((s) => Type.Literal(s)), { description: 'pending (no source) → queued → processing → ready | error' }),
+  progress: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+});
+
+export const Video = Type.Object({
+  id: Type.Integer(),
+  slug: Type.String({ description: '"%04d-title", fixed at creation: links survive renames' }),
+  title: Type.String(),
+  description: Type.String(),
+  owner: Person,
+  additional_owners: Type.Array(Person),
+  type: Type.Union([Ref, Type.Null()]),
+  disciplines: Type.Array(Ref),
+  tags: Type.Array(Type.String()),
+  channels: Type.Array(Ref),
+  themes: Type.Array(Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), channel: Type.String() })),
+  date_added: Type.String({ format: 'date-time' }),
+  date_evt: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  duration: Type.Integer({ description: 'Seconds' }),
+  is_draft: Type.Boolean(),
+  is_restricted: Type.Boolean(),
+  restrict_access_to_groups: Type.Array(Type.String(), { description: 'Access group code names' }),
+  has_password: Type.Boolean({ description: 'The password itself is write-only' }),
+  is_locked: Type.Boolean({ description: 'A password protects playback and this caller has not unlocked it' }),
+  allow_downloading: Type.Boolean(),
+  is_360: Type.Boolean(),
+  licence: Type.Union([Type.Union(LICENCES.map((l) => Type.Literal(l))), Type.Null()]),
+  main_lang: Type.String(),
+  cursus: Type.String(),
+  thumbnail: Type.Union([Type.String(), Type.Null()]),
+  encoding: Encoding,
+  can_edit: Type.Boolean(),
+  can_delete: Type.Boolean(),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+const Slug = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\w-]+$' });
+const Username = Type.String({ minLength: 1, maxLength: 150 });
+
+const fields = {
+  title: Type.String({ minLength: 1, maxLength: 250 }),
+  description: Type.String({ maxLength: 100_000 }),
+  owner: Username,
+  additional_owners: Type.Array(Username, { maxItems: 100, uniqueItems: true }),
+  type: Type.Union([Slug, Type.Null()]),
+  disciplines: Type.Array(Slug, { maxItems: 50, uniqueItems: true }),
+  tags: Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '^[^,]+$' }), { maxItems: 100 }),
+  channels: Type.Array(Slug, { maxItems: 50, uniqueItems: true }),
+  themes: Type.Array(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }), { maxItems: 100, uniqueItems: true, description: 'Theme ids; each must belong to one of the video channels' }),
+  date_evt: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+  is_draft: Type.Boolean(),
+  is_restricted: Type.Boolean(),
+  restrict_access_to_groups: Type.Array(Type.String({ minLength: 1, maxLength: 150 }), { maxItems: 100, uniqueItems: true }),
+  password: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'Write-only; null removes it' }),
+  allow_downloading: Type.Boolean(),
+  is_360: Type.Boolean(),
+  licence: Type.Union([Type.Union(LICENCES.map((l) => Type.Literal(l))), Type.Null()]),
+  main_lang: Type.String({ pattern: '^[a-z]{2,3}$' }),
+  cursus: Type.String({ maxLength: 1 }),
+};
+
+type Fields = typeof fields;
+const optional = <K extends keyof Fields>(keys: K[]) =>
+  Object.fromEntries(keys.map((k) => [k, Type.Optional(fields[k])])) as { [P in K]: ReturnType<typeof Type.Optional<Fields[P]>> };
+const ALL = Object.keys(fields) as (keyof Fields)[];
+
+export const VideoCreate = Type.Object({ title: fields.title, ...optional(ALL.filter((k) => k !== 'title')) }, { additionalProperties: false });
+export const VideoPatch = Type.Object(optional(ALL), { additionalProperties: false });
+export type VideoWrite = import('typebox').Static<typeof VideoPatch>;
+
+export const SORTS = ['-date_added', 'date_added', 'title', '-title', 'duration', '-duration', 'relevance'] as const;
+export const VideoListQuery = Type.Object({
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (French and English stemming, accents folded)' })),
+  owner: Type.Optional(Username),
+  channel: Type.Optional(Slug),
+  theme: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 })),
+  type: Type.Optional(Slug),
+  discipline: Type.Optional(Slug),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  date_from: Type.Optional(Type.String({ format: 'date', description: 'date_added on or after' })),
+  date_to: Type.Optional(Type.String({ format: 'date', description: 'date_added on or before' })),
+  sort: Type.Optional(Type.Union(SORTS.map((s) => Type.Literal(s)), { description: 'Default: relevance with q, else -date_added' })),
+});
+
+export const VideoRefParams = Type.Object({
+  ref: Type.String({ minLength: 1, maxLength: 300, pattern: '^[\\w-]+$', description: 'Video id or slug' }),
+});
+
+export const VideoAccessQuery = Type.Object({
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Private-link token or unlock token (also accepted as X-Video-Token)' })),
+});
