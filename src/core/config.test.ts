@@ -31,3 +31,16 @@ describe('configuration', () => {
     );
   });
 });
+
+describe('configuration documentation', () => {
+  it('every variable is documented in .env.example and the README table', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { ConfigSchema } = await import('./config.ts');
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const key of Object.keys(ConfigSchema.properties)) {
+      assert.match(example, new RegExp(`^#? ?${key}=`, 'm'), `${key} missing from .env.example`);
+      assert.ok(readme.includes(`\`${key}\``), `${key} missing from the README configuration table`);
+    }
+  });
+});

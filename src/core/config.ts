@@ -3,7 +3,7 @@
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 
-const ConfigSchema = Type.Object({
+export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
   }),
