@@ -102,6 +102,9 @@ create table videos (
   -- First time an encoding succeeded: viewers see a video from then on,
   -- including while it is re-encoded (V4 hid it during re-encodes).
   ready_at timestamptz,
+  -- Mirrors "has rows in video_groups" (trigger below): lets the listing
+  -- filter test a column instead of probing video_groups for every row.
+  has_groups boolean not null default false,
   search_vector tsvector not null default ''::tsvector,
   deleted_at timestamptz,
   updated_at timestamptz not null default now()
@@ -125,6 +128,18 @@ create table video_groups (
   primary key (video_id, group_id)
 );
 create index video_groups_group_idx on video_groups (group_id);
+
+create or replace function sync_video_has_groups() returns trigger
+language plpgsql as $$
+declare vid bigint := coalesce(new.video_id, old.video_id);
+begin
+  update videos set has_groups = exists (select 1 from video_groups where video_id = vid)
+   where id = vid and has_groups is distinct from exists (select 1 from video_groups where video_id = vid);
+  return null;
+end;
+$$;
+create trigger video_groups_sync after insert or delete on video_groups
+  for each row execute function sync_video_has_groups();
 
 create table video_channels (
   video_id bigint not null references videos (id) on delete cascade,

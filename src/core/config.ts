@@ -47,6 +47,22 @@ export const ConfigSchema = Type.Object({
   // --- videos
   UPLOAD_STAFF_ONLY: Type.Boolean({ default: false }),
   VIDEO_UNLOCK_TTL_S: Type.Integer({ default: 4 * 3600, minimum: 60 }),
+
+  // --- storage
+  STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
+  MEDIA_DIR: Type.String({ default: './var/media', minLength: 1 }),
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  S3_BUCKET: Type.Optional(Type.String({ minLength: 3, maxLength: 63 })),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
+
+  // --- uploads
+  UPLOAD_MAX_BYTES: Type.Integer({ default: 20 * 1024 ** 3, minimum: 1 }),
+  UPLOAD_QUOTA_BYTES: Type.Integer({ default: 200 * 1024 ** 3, minimum: 0 }),
+  UPLOAD_EXPIRATION_S: Type.Integer({ default: 86_400, minimum: 60 }),
+  UPLOAD_ALLOWED_EXTENSIONS: Type.String({ default: '3gp,avi,divx,flv,m2p,m4v,mkv,mov,mp4,mpeg,mpg,mts,wmv,mp3,ogg,wav,wma,webm,ts,m4a,flac,opus' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -91,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const origin of listSetting(config.CORS_ORIGINS)) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`  - CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
   }
+  if (config.STORAGE_BACKEND === 's3' && !config.S3_BUCKET) problems.push('  - S3_BUCKET: is required when STORAGE_BACKEND=s3');
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSee .env.example for every variable.`);
   return config;
 }

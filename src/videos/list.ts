@@ -41,16 +41,20 @@ export async function listVideos(
       eb.exists(eb.selectFrom('video_additional_owners as ao').select('ao.user_id').whereRef('ao.video_id', '=', 'v.id').where('ao.user_id', '=', me)),
     ]));
   }
-  const channelId = scope.channelId;
+  let channelId = scope.channelId;
+  if (q.channel) {
+    // Resolved once: each candidate row then costs one index probe, not a join.
+    const c = await db.selectFrom('channels').select('id').where('slug', '=', q.channel).executeTakeFirst();
+    if (!c) return { items: [], meta: { next_cursor: null, limit } };
+    if (channelId !== undefined && channelId !== c.id) return { items: [], meta: { next_cursor: null, limit } };
+    channelId = c.id;
+  }
   if (channelId !== undefined) {
-    query = query.where((eb) => eb.exists(eb.selectFrom('video_channels as vc').select('vc.video_id').whereRef('vc.video_id', '=', 'v.id').where('vc.channel_id', '=', channelId)));
+    const id = channelId;
+    query = query.where((eb) => eb.exists(eb.selectFrom('video_channels as vc').select('vc.video_id').whereRef('vc.video_id', '=', 'v.id').where('vc.channel_id', '=', id)));
   }
   if (tsquery) query = query.where(sql<SqlBool>`v.search_vector @@ ${tsquery}`);
   if (q.owner) query = query.where(sql`lower(o.username)`, '=', q.owner.toLowerCase());
-  if (q.channel) {
-    query = query.where((eb) => eb.exists(eb.selectFrom('video_channels as vc').innerJoin('channels as c', 'c.id', 'vc.channel_id')
-      .select('vc.video_id').whereRef('vc.video_id', '=', 'v.id').where('c.slug', '=', q.channel!)));
-  }
   if (q.theme !== undefined) {
     query = query.where((eb) => eb.exists(eb.selectFrom('video_themes as vt').select('vt.video_id').whereRef('vt.video_id', '=', 'v.id').where('vt.theme_id', '=', q.theme!)));
   }

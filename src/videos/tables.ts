@@ -26,6 +26,7 @@ export interface VideosTable {
   encoding_error_code: string | null;
   encoding_error_message: string | null;
   ready_at: Date | null;
+  has_groups: Defaulted<boolean>;
   search_vector: Defaulted<string>;
   deleted_at: Date | null;
   updated_at: Generated<Date>;
