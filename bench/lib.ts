@@ -79,6 +79,11 @@ export function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** A ratio readable at both ends of the scale: "0.0087 (1/115)" or "0.74". */
+export function ratio(value: number): string {
+  return value >= 0.1 ? value.toFixed(2) : `${value.toFixed(4)} (1/${Math.round(1 / value)})`;
+}
+
 export function table(rows: (string | number)[][], head: string[]): string {
   const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');

@@ -10,7 +10,7 @@ import { openDatabase } from '../src/core/db/engine.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import { seed } from '../scripts/seed.ts';
-import { load, reachable, startServer, table } from './lib.ts';
+import { load, ratio, reachable, startServer, table } from './lib.ts';
 
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!(await reachable(new URL(adminUrl).hostname, Number(new URL(adminUrl).port || 5432)))) {
@@ -25,7 +25,7 @@ const rows: (string | number)[][] = [];
 const baseline = await startServer(baselineScript, {});
 const base = await load(`${baseline.url}/`);
 await baseline.stop();
-rows.push(['bare Fastify, constant JSON (baseline)', '-', base.rps, base.p99, 1]);
+rows.push(['bare Fastify, constant JSON (baseline)', '-', base.rps, base.p99, '1']);
 
 for (const size of sizes) {
   const db = await createTestDatabase(adminUrl);
@@ -57,7 +57,7 @@ for (const size of sizes) {
     for (const [label, path, headers] of cases) {
       const r = await load(`${api.url}${path}`, { headers });
       if (r.non2xx || r.errors) console.error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-      rows.push([`GET ${path} — ${label}`, size.toLocaleString('en'), r.rps, r.p99, r.rps / base.rps]);
+      rows.push([`GET ${path} — ${label}`, size.toLocaleString('en'), r.rps, r.p99, ratio(r.rps / base.rps)]);
     }
     await api.stop();
   } finally {

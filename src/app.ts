@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './core/config.ts';
 import { openDatabase, type DatabaseHandle } from './core/db/engine.ts';
+import { createStorage, type Storage } from './core/storage/index.ts';
 import { migrate } from './core/db/migrate.ts';
 import { ErrorEnvelope } from './core/envelope.ts';
 import { installErrorHandler } from './core/error-handler.ts';
@@ -21,12 +22,16 @@ import { taxonomyRoutes } from './taxonomy/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoAccessRoutes } from './videos/access-routes.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { uploadRoutes } from './uploads/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     dbh: DatabaseHandle;
     registeredRoutes: RegisteredRoute[];
+    storage: Storage;
+    /** Scheduled chores, also callable directly (tests, admin). Filled by the capabilities. */
+    maintenance: { cleanExpiredUploads(): Promise<number> };
   }
 }
 
@@ -72,6 +77,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const dbh = options.database ?? (await openDatabase(config, (msg, err) => app.log.warn({ err }, msg)));
   app.decorate('dbh', dbh);
+  app.decorate('storage', createStorage(config));
+  app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();
   });
@@ -92,6 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(videoAccessRoutes);
   await app.register(taxonomyRoutes);
   await app.register(channelRoutes);
+  await app.register(uploadRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

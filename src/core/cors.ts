@@ -17,7 +17,7 @@ export async function installCors(app: FastifyInstance, config: Config) {
       // tus 1.0 (uploads)
       'tus-resumable', 'upload-length', 'upload-metadata', 'upload-offset', 'upload-checksum', 'upload-defer-length', 'upload-concat'],
     exposedHeaders: ['x-request-id', 'retry-after', 'location', 'etag',
-      'tus-resumable', 'tus-version', 'tus-extension', 'tus-max-size', 'tus-checksum-algorithm', 'upload-offset', 'upload-length', 'upload-expires'],
+      'tus-resumable', 'tus-version', 'tus-extension', 'tus-max-size', 'tus-checksum-algorithm', 'upload-offset', 'upload-length', 'upload-expires', 'x-video-id', 'x-video-slug'],
     maxAge: 600,
   });
 }

@@ -15,6 +15,7 @@ export const TAGS = [
   { name: 'videos', description: 'Videos: list, search, detail, edit; private links and password unlock' },
   { name: 'channels', description: 'Channels and their themes' },
   { name: 'taxonomy', description: 'Types, disciplines and tags' },
+  { name: 'uploads', description: 'Resumable uploads (tus 1.0): any tus client works' },
 ];
 
 /** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */

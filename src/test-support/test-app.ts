@@ -3,6 +3,9 @@
 // Engine: in-memory PGlite by default; a brand-new PostgreSQL database (made
 // and dropped here) when TEST_POSTGRES_URL points at a server.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildOptions } from '../app.ts';
 import { loadConfig, type Config } from '../core/config.ts';
@@ -56,7 +59,9 @@ export async function startTestApp(
   opts: { env?: Record<string, string>; build?: BuildOptions } = {},
 ): Promise<TestApp> {
   const testDb = TEST_POSTGRES_URL && !opts.env?.DATABASE_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
+  const mediaDir = await mkdtemp(path.join(tmpdir(), 'pod-media-'));
   const config = loadConfig({
+    MEDIA_DIR: mediaDir,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     HOST: '127.0.0.1',
@@ -73,6 +78,7 @@ export async function startTestApp(
     app = await buildApp(config, opts.build);
   } catch (err) {
     await testDb?.drop();
+    await rm(mediaDir, { recursive: true, force: true });
     throw err;
   }
   await app.listen({ host: config.HOST, port: 0 });
@@ -103,6 +109,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       await testDb?.drop();
+      await rm(mediaDir, { recursive: true, force: true });
     },
   };
 }

@@ -28,6 +28,11 @@ export interface VideosTable {
   ready_at: Date | null;
   has_groups: Defaulted<boolean>;
   search_vector: Defaulted<string>;
+  source_key: string | null;
+  source_filename: string | null;
+  source_size: number | null;
+  source_mime: string | null;
+  source_probe: unknown;
   deleted_at: Date | null;
   updated_at: Generated<Date>;
 }

@@ -1,0 +1,140 @@
+// Mounts the tus server at /api/v1/uploads/ inside Fastify: authentication
+// (bearer, or cookie + CSRF) and CORS come from the API's own hooks; tus
+// handles the protocol. Adds the checksum extension @tus/server lacks, and
+// cleans expired uploads on a timer.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Server } from '@tus/server';
+import Type from 'typebox';
+import { requireUser } from '../auth/plugin.ts';
+import type { Principal } from '../auth/principal.ts';
+import { AUTHENTICATED } from '../core/openapi.ts';
+import { createDatastore, createTusServer, principals, tusError } from './tus.ts';
+
+const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
+
+const NoBody = (description: string) => Type.Null({ description });
+const tusHeaders = Type.Object({
+  'tus-resumable': Type.Optional(Type.String({ description: 'Must be 1.0.0' })),
+  'upload-length': Type.Optional(Type.String({ description: 'Total size in bytes (creation)' })),
+  'upload-metadata': Type.Optional(Type.String({ description: 'filename (required), video (id or slug of an existing video to replace its source), title — base64 values' })),
+  'upload-offset': Type.Optional(Type.String({ description: 'Offset of this chunk (PATCH)' })),
+  'upload-checksum': Type.Optional(Type.String({ description: 'sha1|sha256|md5 <base64 digest> of this chunk (PATCH)' })),
+}, { additionalProperties: true });
+
+export async function uploadRoutes(app: FastifyInstance) {
+  const datastore = createDatastore(app);
+  // Advertised in Tus-Extension; implemented below in front of tus.
+  datastore.extensions = [...datastore.extensions, 'checksum'];
+  const tus = createTusServer(app, datastore);
+
+  // tus bodies are raw bytes: leave the stream unread for tus.
+  app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
+
+  async function handle(request: FastifyRequest, reply: FastifyReply) {
+    let principal: Principal | undefined;
+    if (request.method !== 'OPTIONS') {
+      principal = requireUser(request);
+      principals.set(request.raw, principal);
+    }
+    // Headers set so far (request id, CORS) travel with tus' raw response.
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);
+    reply.raw.setHeader('tus-checksum-algorithm', CHECKSUM_ALGORITHMS.join(','));
+    reply.hijack();
+    const checksum = request.headers['upload-checksum'];
+    if (request.method === 'PATCH' && typeof checksum === 'string') return patchWithChecksum(request, reply, principal!, checksum, tus);
+    await tus.handle(request.raw, reply.raw);
+  }
+
+  const common = { tags: ['uploads'], security: AUTHENTICATED, headers: tusHeaders };
+  app.route({
+    method: ['POST', 'OPTIONS'],
+    url: '/api/v1/uploads',
+    schema: {
+      ...common,
+      summary: 'tus 1.0: create an upload (creation, creation-with-upload); OPTIONS: capabilities. Any tus client works (tus-js-client, Uppy…)',
+      description: 'Upload-Metadata: `filename` (required), `video` (existing video to replace the source of; omitted = a new draft video at completion), `title`. '
+        + 'Extensions: creation, creation-with-upload, termination, checksum (sha1, sha256, md5), expiration. Errors carry the JSON envelope in their body.',
+      response: { 201: NoBody('Created: Location is the upload URL'), 204: NoBody('Capabilities (OPTIONS)') },
+    },
+    handler: handle,
+  });
+  // The same endpoint with a trailing slash (tus clients are configured with either).
+  app.route({ method: ['POST', 'OPTIONS'], url: '/api/v1/uploads/', schema: { hide: true }, handler: handle });
+  app.route({
+    method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/api/v1/uploads/:id',
+    schema: {
+      ...common,
+      summary: 'tus 1.0: HEAD = current offset, PATCH = append a chunk (Upload-Checksum honoured), DELETE = abandon',
+      description: 'The last PATCH answers `X-Video-Id` and `X-Video-Slug` once the file is validated and queued for encoding.',
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\w-]+$' }) }),
+      response: { 200: NoBody('Offset (HEAD)'), 204: NoBody('Chunk stored / upload deleted') },
+    },
+    exposeHeadRoute: false,
+    handler: handle,
+  });
+
+  const everyMs = Math.min(app.config.UPLOAD_EXPIRATION_S * 250, 3_600_000);
+  const timer = setInterval(() => void cleanExpired(app, tus).catch((err: unknown) => app.log.warn({ err }, 'upload cleanup failed')), everyMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+  app.maintenance.cleanExpiredUploads = () => cleanExpired(app, tus);
+}
+
+/** Removes expired unfinished uploads (bytes and bookkeeping). */
+async function cleanExpired(app: FastifyInstance, tus: Server): Promise<number> {
+  const removed = await tus.cleanUpExpiredUploads().catch(() => 0);
+  const cutoff = new Date(Date.now() - app.config.UPLOAD_EXPIRATION_S * 1000);
+  const r = await app.dbh.db.deleteFrom('uploads').where('completed_at', 'is', null).where('created_at', '<', cutoff).executeTakeFirst();
+  return Math.max(removed, Number(r.numDeletedRows));
+}
+
+/**
+ * tus checksum extension: the chunk is spooled to a temporary file while
+ * hashed (never held in memory); only a chunk whose digest matches reaches
+ * the store, so a corrupted chunk leaves the offset unchanged (460).
+ */
+async function patchWithChecksum(request: FastifyRequest, reply: FastifyReply, principal: Principal, header: string, tus: Server) {
+  const res = reply.raw;
+  const fail = (status: number, code: string, message: string) => {
+    const { body } = tusError(status, code, message);
+    res.writeHead(status, { 'content-type': 'application/json', 'tus-resumable': '1.0.0' });
+    res.end(body);
+  };
+  const [algorithm, digest] = header.trim().split(/\s+/);
+  if (!algorithm || !digest || !CHECKSUM_ALGORITHMS.includes(algorithm)) {
+    request.raw.resume();
+    return fail(400, 'checksum_algorithm_unsupported', `Upload-Checksum must be "<${CHECKSUM_ALGORITHMS.join('|')}> <base64 digest>"`);
+  }
+  const tmp = path.join(tmpdir(), `pod-chunk-${randomUUID()}`);
+  try {
+    const hash = createHash(algorithm);
+    await pipeline(request.raw, new Transform({ transform(chunk, _enc, cb) { hash.update(chunk as Buffer); cb(null, chunk); } }), createWriteStream(tmp));
+    if (hash.digest('base64') !== digest) return fail(460, 'checksum_mismatch', 'The chunk does not match its Upload-Checksum; send it again');
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(request.headers)) {
+      if (typeof v === 'string' && k !== 'upload-checksum' && k !== 'host') headers.set(k, v);
+    }
+    const url = `http://${request.headers.host ?? 'localhost'}${request.url}`;
+    const webRequest = new Request(url, {
+      method: 'PATCH', headers, body: Readable.toWeb(createReadStream(tmp)) as ReadableStream, duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    principals.set(webRequest, principal);
+    const answer = await tus.handleWeb(webRequest);
+    answer.headers.forEach((v, k) => res.setHeader(k, v));
+    res.writeHead(answer.status);
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  } catch (err) {
+    request.log.warn({ err }, 'checksummed chunk failed');
+    if (!res.headersSent) fail(500, 'internal_error', 'The chunk could not be stored; resume the upload');
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
