@@ -28,6 +28,11 @@ export function s3ClientConfig(o: S3Options) {
     region: o.region,
     endpoint: o.endpoint,
     forcePathStyle: o.forcePathStyle,
+    // Checksums only where S3 requires them: the SDK's default "aws-chunked"
+    // streaming checksums are not understood by several S3-compatible servers
+    // (they store the chunk framing inside the object).
+    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+    responseChecksumValidation: 'WHEN_REQUIRED' as const,
     ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } } : {}),
   };
 }
