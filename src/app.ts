@@ -77,7 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const dbh = options.database ?? (await openDatabase(config, (msg, err) => app.log.warn({ err }, msg)));
   app.decorate('dbh', dbh);
-  app.decorate('storage', createStorage(config));
+  app.decorate('storage', await createStorage(config));
   app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();

@@ -29,7 +29,7 @@ const tusHeaders = Type.Object({
 }, { additionalProperties: true });
 
 export async function uploadRoutes(app: FastifyInstance) {
-  const datastore = createDatastore(app);
+  const datastore = await createDatastore(app);
   // Advertised in Tus-Extension; implemented below in front of tus.
   datastore.extensions = [...datastore.extensions, 'checksum'];
   const tus = createTusServer(app, datastore);

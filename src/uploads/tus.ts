@@ -6,12 +6,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { FileStore } from '@tus/file-store';
-import { S3Store } from '@tus/s3-store';
 import { Server, type DataStore, type Upload } from '@tus/server';
 import path from 'node:path';
 import { listSetting } from '../core/config.ts';
 import type { Principal } from '../auth/principal.ts';
-import { s3ClientConfig } from '../core/storage/s3.ts';
 import { s3Options } from '../core/storage/index.ts';
 import { canUpload } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
@@ -38,9 +36,10 @@ export function stagingKey(app: FastifyInstance, id: string) {
   return app.config.STORAGE_BACKEND === 's3' ? id : `uploads/${id}`;
 }
 
-export function createDatastore(app: FastifyInstance): DataStore {
+export async function createDatastore(app: FastifyInstance): Promise<DataStore> {
   const expirationPeriodInMilliseconds = app.config.UPLOAD_EXPIRATION_S * 1000;
   if (app.config.STORAGE_BACKEND === 's3') {
+    const [{ S3Store }, { s3ClientConfig }] = await Promise.all([import('@tus/s3-store'), import('../core/storage/s3.ts')]);
     const o = s3Options(app.config);
     return new S3Store({ partSize: 8 * 1024 * 1024, expirationPeriodInMilliseconds, s3ClientConfig: { ...s3ClientConfig(o), bucket: o.bucket } });
   }

@@ -1,7 +1,7 @@
 // Picks the storage backend from configuration.
 import type { Config } from '../config.ts';
 import { LocalStorage } from './local.ts';
-import { S3Storage, type S3Options } from './s3.ts';
+import type { S3Options } from './s3.ts';
 import type { Storage } from './storage.ts';
 
 export type { Storage } from './storage.ts';
@@ -17,6 +17,9 @@ export function s3Options(config: Config): S3Options {
   };
 }
 
-export function createStorage(config: Config): Storage {
-  return config.STORAGE_BACKEND === 's3' ? new S3Storage(s3Options(config)) : new LocalStorage(config.MEDIA_DIR);
+/** The AWS SDK (~30 MiB resident) is only loaded when S3 is configured. */
+export async function createStorage(config: Config): Promise<Storage> {
+  if (config.STORAGE_BACKEND !== 's3') return new LocalStorage(config.MEDIA_DIR);
+  const { S3Storage } = await import('./s3.ts');
+  return new S3Storage(s3Options(config));
 }

@@ -1,0 +1,94 @@
+// `node bench/upload.ts` — upload throughput of a 1 GiB file through tus
+// (tus-js-client → API process → local disk) next to `cp` of the same file
+// in the same run, and the API process's resident memory sampled every 50 ms
+// during each upload (VmRSS), next to its idle level. PostgreSQL is used when
+// reachable (PGlite's WASM heap would dominate the API's own memory).
+// Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS. Env: BENCH_UPLOAD_BYTES.
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tus from 'tus-js-client';
+import { writeWavFile } from '../src/test-support/media.ts';
+import { createTestDatabase } from '../src/test-support/test-app.ts';
+import { ratio, reachable, startServer, table } from './lib.ts';
+
+const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 1024 ** 3);
+const dir = await mkdtemp(path.join(tmpdir(), 'pod-bench-upload-'));
+const file = path.join(dir, 'lecture.wav');
+await writeWavFile(file, SIZE);
+const pg = (await reachable('127.0.0.1', 5432)) ? await createTestDatabase(process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres') : undefined;
+const env = {
+  LOG_LEVEL: 'warn', PGLITE_DATA_DIR: path.join(dir, 'pgdata'), MEDIA_DIR: path.join(dir, 'media'), DATABASE_URL: pg?.url ?? '',
+  SECRET_KEY: 'bench-secret-key-0123456789-abcdefghijklmnop', UPLOAD_MAX_BYTES: String(SIZE * 2), UPLOAD_QUOTA_BYTES: '0',
+};
+const cli = spawnSync(process.execPath, [fileURLToPath(new URL('../src/users/create-superuser-cli.ts', import.meta.url)), '--username', 'bench', '--password', 'bench password'], { env: { ...process.env, ...env } });
+if (cli.status !== 0) throw new Error(String(cli.stderr));
+
+const mib = SIZE / 1024 / 1024;
+const rows: (string | number)[][] = [];
+
+// Every timed section starts with clean page cache writeback (`sync`), so the
+// baseline and the uploads are not throttled by each other's dirty pages.
+const settle = () => void spawnSync('sync');
+
+// Baseline: cp of the same file to the same filesystem.
+settle();
+let t0 = performance.now();
+spawnSync('cp', [file, path.join(dir, 'copy.wav')]);
+const cpSeconds = (performance.now() - t0) / 1000;
+await rm(path.join(dir, 'copy.wav'));
+rows.push([`cp ${mib} MiB (baseline)`, mib / cpSeconds, '1', '-', '-']);
+
+const api = await startServer(fileURLToPath(new URL('../src/main.ts', import.meta.url)), env, '/api/v1/health');
+const login = await fetch(`${api.url}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench password' }) });
+const token = ((await login.json()) as { data: { access_token: string } }).data.access_token;
+const rss = async () => Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${api.child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const idle = await rss();
+
+for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
+  let peak = 0;
+  settle();
+  const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
+  t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    new tus.Upload(createReadStream(file), {
+      endpoint: `${api.url}/api/v1/uploads/`, uploadSize: SIZE, chunkSize, retryDelays: [],
+      headers: { authorization: `Bearer ${token}` }, metadata: { filename: 'lecture.wav' },
+      onSuccess: () => resolve(), onError: reject,
+    }).start();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const label = chunkSize === Infinity ? 'one request' : `${chunkSize / 1024 / 1024} MiB chunks`;
+  rows.push([`tus upload ${mib} MiB, ${label} (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), peak.toFixed(0), idle.toFixed(0)]);
+}
+// The same server path driven by curl (one streamed PATCH): the server's own
+// capacity, without the JS client's cost.
+{
+  const create = await fetch(`${api.url}/api/v1/uploads/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${Buffer.from('lecture.wav').toString('base64')}` },
+  });
+  const target = new URL(create.headers.get('location')!, api.url).href;
+  let peak = 0;
+  settle();
+  const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
+  t0 = performance.now();
+  // Async, so the RSS sampler keeps running while curl sends.
+  const curl = await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PATCH', '-T', file, '-H', `authorization: Bearer ${token}`,
+    '-H', 'tus-resumable: 1.0.0', '-H', 'upload-offset: 0', '-H', 'content-type: application/offset+octet-stream', '-H', 'expect:', target], { encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  if (curl.stdout === '204') rows.push([`curl PATCH ${mib} MiB, one request (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), peak.toFixed(0), idle.toFixed(0)]);
+  else console.error(`curl upload failed: ${curl.stdout} ${curl.stderr}`);
+}
+await api.stop();
+await pg?.drop();
+await rm(dir, { recursive: true, force: true });
+
+console.log(table(rows, ['measure', 'MiB/s', 'ratio to cp', 'API RSS during upload, MiB', 'API RSS idle, MiB']));
+console.log(`\ndatabase: ${pg ? 'PostgreSQL' : 'PGlite'}`);
