@@ -2,6 +2,7 @@
 // running app: completion, resume after abort, byte-level validation,
 // limits, rights, checksums, expiry.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,6 +51,8 @@ export function tusUpload(t: TestApp, data: Buffer, opts: {
     upload.start();
   });
 }
+
+const HAS_FFPROBE = spawnSync('ffprobe', ['-version']).status === 0;
 
 for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${backend} storage)`, () => {
   let t: TestApp;
@@ -210,6 +213,20 @@ for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${ba
     const options = await fetch(`${t.url}/api/v1/uploads/`, { method: 'OPTIONS' });
     assert.match(options.headers.get('tus-extension') ?? '', /checksum/);
     assert.match(options.headers.get('tus-checksum-algorithm') ?? '', /sha1/);
+  });
+
+  it('ffprobe: reads the duration and streams; refuses a damaged file with a valid signature', { skip: !HAS_FFPROBE && 'ffprobe is not installed (apt-get install ffmpeg)' }, async () => {
+    // 48 kHz, stereo, 16-bit: 192,000 bytes per second → 960,044 bytes ≈ 5 s.
+    const ok = await tusUpload(t, wavBuffer(960_044), { headers: teacher.auth, metadata: { filename: 'five-seconds.wav' } });
+    assert.equal(ok.status, 204, ok.body);
+    const v = await t.app.dbh.db.selectFrom('videos').select(['duration', 'source_probe']).where('id', '=', Number(ok.headers['x-video-id'])).executeTakeFirstOrThrow();
+    assert.equal(v.duration, 5);
+    assert.equal((v.source_probe as { streams: { type: string }[] }).streams[0]!.type, 'audio');
+    // A RIFF/WAVE signature (file-type says wav) over a nonsensical format chunk.
+    const damaged = Buffer.concat([Buffer.from('RIFF'), Buffer.from([0xff, 0xff, 0, 0]), Buffer.from('WAVEfmt '), Buffer.from([2, 0, 0, 0]), Buffer.alloc(20_000, 0xab)]);
+    const bad = await tusUpload(t, damaged, { headers: teacher.auth, metadata: { filename: 'damaged.wav' } });
+    assert.equal(bad.status, 415, bad.body);
+    assert.ok(['unreadable_media', 'no_media_stream'].includes(JSON.parse(bad.body).errors[0].code), bad.body);
   });
 
   it('expired unfinished uploads are cleaned (bytes and bookkeeping)', { skip: backend === 's3' && 'the S3 store expires uploads through bucket lifecycle rules' }, async () => {
