@@ -6,8 +6,9 @@ import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
 import { requireSuperuser, requireUser } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
+import { userIdsByUsernames } from '../users/queries.ts';
 
 const CodeName = Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@:-]+$' });
 const Group = Type.Object({
@@ -45,16 +46,6 @@ export async function groupRoutes(app: FastifyInstance) {
   };
   const members = (groupId: number) => db().selectFrom('access_group_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['u.id', 'u.username', 'u.first_name', 'u.last_name']).where('m.group_id', '=', groupId).orderBy('u.username').execute();
-  const userIds = async (usernames: string[]) => {
-    if (!usernames.length) return [];
-    const rows = await db().selectFrom('users').select(['id', sql<string>`lower(username)`.as('key')])
-      .where(sql`lower(username)`, 'in', usernames.map((u) => u.toLowerCase())).execute();
-    const known = new Map(rows.map((r) => [r.key, r.id]));
-    const missing = usernames.findIndex((u) => !known.has(u.toLowerCase()));
-    if (missing >= 0) throw badRequest(`Unknown user ${JSON.stringify(usernames[missing])}`, `usernames.${missing}`, 'validation_error');
-    return usernames.map((u) => known.get(u.toLowerCase())!);
-  };
-
   app.get('/api/v1/groups', {
     schema: { tags: ['groups'], summary: 'List access groups', security: AUTHENTICATED, response: { 200: Envelope(Type.Array(Group)) } },
   }, async (request) => {
@@ -117,7 +108,7 @@ export async function groupRoutes(app: FastifyInstance) {
   }, async (request) => {
     requireSuperuser(request);
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
-    const ids = await userIds((request.body as Static<typeof Usernames>).usernames);
+    const ids = await userIdsByUsernames(db(), (request.body as Static<typeof Usernames>).usernames, 'usernames');
     await db().transaction().execute(async (tx) => {
       await tx.deleteFrom('access_group_members').where('group_id', '=', g.id).execute();
       if (ids.length) await tx.insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id }))).execute();
@@ -130,7 +121,7 @@ export async function groupRoutes(app: FastifyInstance) {
   }, async (request) => {
     requireSuperuser(request);
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
-    const ids = await userIds((request.body as Static<typeof Usernames>).usernames);
+    const ids = await userIdsByUsernames(db(), (request.body as Static<typeof Usernames>).usernames, 'usernames');
     if (ids.length) {
       await db().insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id })))
         .onConflict((oc) => oc.doNothing()).execute();
@@ -144,7 +135,7 @@ export async function groupRoutes(app: FastifyInstance) {
     requireSuperuser(request);
     const { code_name, username } = request.params as Static<typeof MemberParams>;
     const g = await groupByCode(code_name);
-    const [id] = await userIds([username]).catch(() => { throw notFound('No such user'); });
+    const [id] = await userIdsByUsernames(db(), [username], 'username').catch(() => { throw notFound('No such user'); });
     const r = await db().deleteFrom('access_group_members').where('group_id', '=', g.id).where('user_id', '=', id!).executeTakeFirst();
     if (!r.numDeletedRows) throw notFound('This user is not a member of this group');
     return ok(await members(g.id));

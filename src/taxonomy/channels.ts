@@ -12,7 +12,7 @@ import { badRequest, forbidden, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { PageMeta, PageQuery } from '../core/pagination.ts';
 import { listableVideos } from '../policy/video-policy.ts';
-import { groupIdsByCodeNames } from '../users/queries.ts';
+import { groupIdsByCodeNames, userIdsByUsernames } from '../users/queries.ts';
 import { listVideos, type ListQuery } from '../videos/list.ts';
 import { Video, VideoListQuery } from '../videos/schemas.ts';
 import { makeSlug, uniqueViolation } from './routes.ts';
@@ -95,19 +95,11 @@ export async function channelRoutes(app: FastifyInstance) {
     if (!isManager(viewer) && !c.is_owner) throw forbidden('Only the owners of this channel can change it');
     return c;
   }
-  async function userIds(tx: Tx, usernames: string[], field: string) {
-    if (!usernames.length) return [];
-    const rows = await tx.selectFrom('users').select(['id', sql<string>`lower(username)`.as('key')]).where(sql`lower(username)`, 'in', usernames.map((u) => u.toLowerCase())).execute();
-    const known = new Map(rows.map((r) => [r.key, r.id]));
-    const missing = usernames.findIndex((u) => !known.has(u.toLowerCase()));
-    if (missing >= 0) throw badRequest(`Unknown user ${JSON.stringify(usernames[missing])}`, `${field}.${missing}`, 'validation_error');
-    return usernames.map((u) => known.get(u.toLowerCase())!);
-  }
   async function setMembership(tx: Tx, channelId: number, body: Static<typeof ChannelPatch>) {
     for (const [field, table] of [['owners', 'channel_owners'], ['users', 'channel_users']] as const) {
       const names = body[field];
       if (names === undefined) continue;
-      const ids = await userIds(tx, names, field);
+      const ids = await userIdsByUsernames(tx, names, field);
       await tx.deleteFrom(table).where('channel_id', '=', channelId).execute();
       if (ids.length) await tx.insertInto(table).values(ids.map((user_id) => ({ channel_id: channelId, user_id }))).execute();
     }

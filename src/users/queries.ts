@@ -53,6 +53,17 @@ export async function groupIdsByCodeNames(db: Db, codeNames: string[], field = '
   return codeNames.map((c) => known.get(c)!);
 }
 
+/** Resolves usernames (case-insensitive) to ids; an unknown one is a 400 on `field.<index>`. */
+export async function userIdsByUsernames(db: Db, usernames: string[], field: string): Promise<number[]> {
+  if (usernames.length === 0) return [];
+  const rows = await db.selectFrom('users').select(['id', sql<string>`lower(username)`.as('key')])
+    .where(sql`lower(username)`, 'in', usernames.map((u) => u.toLowerCase())).execute();
+  const known = new Map(rows.map((r) => [r.key, r.id]));
+  const missing = usernames.findIndex((u) => !known.has(u.toLowerCase()));
+  if (missing >= 0) throw badRequest(`Unknown user ${JSON.stringify(usernames[missing])}`, `${field}.${missing}`, 'validation_error');
+  return usernames.map((u) => known.get(u.toLowerCase())!);
+}
+
 export async function setUserGroups(db: Db, userId: number, groupIds: number[]) {
   await db.deleteFrom('access_group_members').where('user_id', '=', userId).execute();
   if (groupIds.length) {

@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { Database } from '../core/db/database.ts';
 import { AppError, badRequest, forbidden } from '../core/errors.ts';
-import { groupIdsByCodeNames } from '../users/queries.ts';
+import { groupIdsByCodeNames, userIdsByUsernames } from '../users/queries.ts';
 import { refreshSearchDocument, type VideoRow } from './queries.ts';
 import type { VideoWrite } from './schemas.ts';
 
@@ -25,16 +25,6 @@ async function idsBySlug(tx: Tx, table: 'types' | 'disciplines' | 'channels', sl
   const missing = slugs.findIndex((s) => !known.has(s));
   if (missing >= 0) throw badRequest(`Unknown ${field.replace(/s$/, '')} ${JSON.stringify(slugs[missing])}`, `${field}.${missing}`, 'validation_error');
   return slugs.map((s) => known.get(s)!);
-}
-
-async function userIdsByUsername(tx: Tx, usernames: string[], field: string) {
-  if (!usernames.length) return [];
-  const rows = await tx.selectFrom('users').select(['id', sql<string>`lower(username)`.as('key')])
-    .where(sql`lower(username)`, 'in', usernames.map((u) => u.toLowerCase())).execute();
-  const known = new Map(rows.map((r) => [r.key, r.id]));
-  const missing = usernames.findIndex((u) => !known.has(u.toLowerCase()));
-  if (missing >= 0) throw badRequest(`Unknown user ${JSON.stringify(usernames[missing])}`, `${field}.${missing}`, 'validation_error');
-  return usernames.map((u) => known.get(u.toLowerCase())!);
 }
 
 /** Channels this user may publish in: owner, user, or member of an allowed group (all for managers). */
@@ -73,7 +63,7 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
   const isManager = viewer.is_superuser || viewer.is_manager;
   let ownerId = existing?.owner_id ?? viewer.id;
   if (body.owner !== undefined) {
-    const [requested] = await userIdsByUsername(tx, [body.owner], 'owner').catch(() => {
+    const [requested] = await userIdsByUsernames(tx, [body.owner], 'owner').catch(() => {
       throw badRequest(`Unknown user ${JSON.stringify(body.owner)}`, 'owner', 'validation_error');
     });
     if (requested !== ownerId && !isManager) throw forbidden('Only managers can change the owner of a video', 'forbidden');
@@ -109,7 +99,7 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
 
   if (groupIds !== undefined) await replaceLinks(tx, 'video_groups', 'group_id', videoId, groupIds);
   if (body.additional_owners !== undefined) {
-    const ids = await userIdsByUsername(tx, body.additional_owners, 'additional_owners');
+    const ids = await userIdsByUsernames(tx, body.additional_owners, 'additional_owners');
     const ownerIndex = ids.indexOf(ownerId);
     if (ownerIndex >= 0) throw badRequest('The owner cannot also be an additional owner', `additional_owners.${ownerIndex}`, 'validation_error');
     await replaceLinks(tx, 'video_additional_owners', 'user_id', videoId, ids);
