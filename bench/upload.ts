@@ -3,7 +3,9 @@
 // in the same run, and the API process's resident memory sampled every 50 ms
 // during each upload (VmRSS), next to its idle level. PostgreSQL is used when
 // reachable (PGlite's WASM heap would dominate the API's own memory).
-// Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS. Env: BENCH_UPLOAD_BYTES.
+// A bare Node HTTP server writing the body to a file gives the ceiling any
+// Node server can reach here. Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS.
+// Env: BENCH_UPLOAD_BYTES.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createReadStream } from 'node:fs';
@@ -42,6 +44,18 @@ spawnSync('cp', [file, path.join(dir, 'copy.wav')]);
 const cpSeconds = (performance.now() - t0) / 1000;
 await rm(path.join(dir, 'copy.wav'));
 rows.push([`cp ${mib} MiB (baseline)`, mib / cpSeconds, '1', '-', '-']);
+
+// Second baseline: a bare Node HTTP server writing the body to a file (curl sends it).
+{
+  const raw = await startServer(fileURLToPath(new URL('./raw-upload-server.ts', import.meta.url)), { RAW_UPLOAD_TARGET: path.join(dir, 'raw.bin') });
+  settle();
+  t0 = performance.now();
+  await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-X', 'PATCH', '-T', file, '-H', 'expect:', `${raw.url}/`]);
+  const seconds = (performance.now() - t0) / 1000;
+  await raw.stop();
+  await rm(path.join(dir, 'raw.bin'));
+  rows.push([`bare Node HTTP server → file, curl (ceiling of any Node server)`, mib / seconds, ratio(cpSeconds / seconds), '-', '-']);
+}
 
 const api = await startServer(fileURLToPath(new URL('../src/main.ts', import.meta.url)), env, '/api/v1/health');
 const login = await fetch(`${api.url}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench password' }) });

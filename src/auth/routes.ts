@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
+import { NAMES_BODY_LIMIT } from '../core/limits.ts';
 import { AppError, unauthorized } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { Credentials, User } from '../users/schemas.ts';
@@ -29,10 +30,7 @@ const SessionInfo = Type.Object({
   csrf_token: Type.Optional(Type.String({ description: 'Send as X-CSRF-Token on POST/PUT/PATCH/DELETE (cookie sessions)' })),
 });
 
-// Credential routes parse bodies up to 16 MiB so that an absurd field (a
-// 10 MB username) is answered by schema validation (400 naming the field)
-// rather than a bare 413; they are rate limited before any parsing happens.
-const CREDENTIALS_BODY_LIMIT = 16 * 1024 * 1024;
+const CREDENTIALS_BODY_LIMIT = NAMES_BODY_LIMIT;
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'Wrong username or password');
 

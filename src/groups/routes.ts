@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
 import { requireSuperuser, requireUser } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
+import { NAMES_BODY_LIMIT } from '../core/limits.ts';
 import { conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { userIdsByUsernames } from '../users/queries.ts';
@@ -54,6 +55,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/groups', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: { tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
   }, async (request, reply) => {
     requireSuperuser(request);
@@ -101,6 +103,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.put('/api/v1/groups/:code_name/members', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: {
       tags: ['groups'], summary: 'Replace the members of an access group (superusers; Pod accessgroups_set_users_by_name)',
       security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) },
@@ -117,6 +120,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/groups/:code_name/members', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: { tags: ['groups'], summary: 'Add members to an access group (superusers)', security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) } },
   }, async (request) => {
     requireSuperuser(request);

@@ -6,6 +6,7 @@ import Type from 'typebox';
 import { requireSuperuser, requireUser } from '../auth/plugin.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { Envelope, ok } from '../core/envelope.ts';
+import { NAMES_BODY_LIMIT } from '../core/limits.ts';
 import { AppError, badRequest, notFound } from '../core/errors.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
@@ -29,6 +30,7 @@ export async function userRoutes(app: FastifyInstance) {
   });
 
   app.patch('/api/v1/users/me', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: {
       tags: ['users'], summary: 'Edit my profile', security: AUTHENTICATED, body: MeUpdate, response: { 200: Envelope(User) },
     },
@@ -96,6 +98,7 @@ export async function userRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/users', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: {
       tags: ['users'], summary: 'Create a user (superusers)', security: AUTHENTICATED, body: UserCreate,
       response: { 201: Envelope(User) },
@@ -131,6 +134,7 @@ export async function userRoutes(app: FastifyInstance) {
   });
 
   app.patch('/api/v1/users/:id', {
+    bodyLimit: NAMES_BODY_LIMIT,
     schema: {
       tags: ['users'], summary: 'Edit a user (superusers)', security: AUTHENTICATED,
       params: UserIdParams, body: UserUpdate, response: { 200: Envelope(User) },

@@ -162,6 +162,18 @@ describe('users and groups', () => {
       assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(json).slice(0, 50)}: ${res.text.slice(0, 200)}`);
       assert.ok(res.body.errors.some((e: any) => e.field === field), `${method} ${path} names ${field}: ${res.text.slice(0, 200)}`);
     }
+    // A 10 MB username is a validation error naming the field, not a 413.
+    const tenMb = 'u'.repeat(10 * 1024 * 1024);
+    for (const [method, path, json, field] of [
+      ['POST', '/api/v1/users', { username: tenMb }, 'username'],
+      ['PATCH', `/api/v1/users/${bob.id}`, { username: tenMb }, 'username'],
+      ['PUT', '/api/v1/groups/L1-INFO/members', { usernames: [tenMb] }, 'usernames.0'],
+      ['POST', '/api/v1/groups', { code_name: tenMb }, 'code_name'],
+    ] as const) {
+      const res = await t.request(method, path, { json, headers: as(root) });
+      assert.equal(res.status, 400, `${method} ${path}`);
+      assert.ok(res.body.errors.some((e: any) => e.field === field), `${method} ${path} names ${field}`);
+    }
     for (const id of ['abc', '0', '99999999999999999999']) {
       const res = await t.request('GET', `/api/v1/users/${id}`, { headers: as(root) });
       assert.equal(res.status, 400, id);
