@@ -330,3 +330,36 @@ describe('rate limiting of credential endpoints', () => {
     assert.equal(session.status, 401);
   });
 });
+
+describe('rate limits shared by API nodes through Redis', () => {
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let nodes: TestApp[] = [];
+  let available = false;
+  before(async () => {
+    const { createConnection } = await import('node:net');
+    const u = new URL(redisUrl);
+    available = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ host: u.hostname, port: Number(u.port || 6379), timeout: 500 });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+      s.once('timeout', () => { s.destroy(); resolve(false); });
+    });
+    if (!available) return;
+    // A fresh key prefix per run: counters of other runs never interfere.
+    const env = { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `pod-test-${process.pid}-${Date.now()}:`, AUTH_RATE_LIMIT_MAX: '3' };
+    nodes = [await startTestApp({ env }), await startTestApp({ env })];
+  });
+  after(async () => {
+    for (const n of nodes) await n.close();
+  });
+
+  it('the budget spans both nodes (429 on the 4th attempt whichever node answers)', async (t) => {
+    if (!available) return t.skip(`no Redis at ${redisUrl}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await nodes[i % 2]!.request('POST', '/api/v1/auth/token', { json: { username: 'mallory', password: `guess-${i}` } });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+  });
+});

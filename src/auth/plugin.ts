@@ -55,8 +55,18 @@ export async function installAuth(app: FastifyInstance, config: Config) {
     csrfOpts: { hmacKey: keys.csrfHmac },
     logLevel: 'info',
   });
+  // One budget across API nodes when Redis is configured (otherwise per process).
+  let redis: import('ioredis').Redis | undefined;
+  if (config.REDIS_URL) {
+    const { Redis } = await import('ioredis');
+    // Fail fast instead of queueing requests when Redis is down (rate-limit recommends it).
+    redis = new Redis(config.REDIS_URL, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    redis.on('error', (err: Error) => app.log.warn({ err }, 'redis error'));
+    app.addHook('onClose', async () => void (await redis!.quit().catch(() => redis!.disconnect())));
+  }
   await app.register(rateLimit, {
     global: false,
+    ...(redis ? { redis, nameSpace: `${config.REDIS_KEY_PREFIX}rate-limit:`, skipOnError: true } : {}),
     errorResponseBuilder: (_req, ctx) =>
       new AppError(429, 'rate_limited', `Too many attempts; retry in ${ctx.after}`, {
         headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) },

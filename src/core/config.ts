@@ -23,6 +23,10 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: false }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
 
+  // --- shared state across API nodes
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'pod-api:', maxLength: 100 }),
+
   // --- authentication
   SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
   ACCESS_TOKEN_TTL_S: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
