@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './core/config.ts';
 import { openDatabase, type DatabaseHandle } from './core/db/engine.ts';
 import { createStorage, type Storage } from './core/storage/index.ts';
+import { startJobs, type Jobs } from './core/jobs.ts';
 import { migrate } from './core/db/migrate.ts';
 import { ErrorEnvelope } from './core/envelope.ts';
 import { installErrorHandler } from './core/error-handler.ts';
@@ -30,6 +31,7 @@ declare module 'fastify' {
     dbh: DatabaseHandle;
     registeredRoutes: RegisteredRoute[];
     storage: Storage;
+    jobs: Jobs;
     /** Scheduled chores, also callable directly (tests, admin). Filled by the capabilities. */
     maintenance: { cleanExpiredUploads(): Promise<number> };
   }
@@ -79,14 +81,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('dbh', dbh);
   app.decorate('storage', await createStorage(config));
   app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
+  // The job queue keeps its own schema (pgboss) and migrates it when it starts.
+  const jobs = startJobs(dbh, app.log);
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', async () => jobs.stop());
+  // Registered after the queue's hook: the database closes last.
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();
   });
-  if (config.MIGRATE_ON_START) {
-    const applied = await migrate(dbh);
-    if (applied.length) app.log.info({ applied }, 'migrations applied');
-  }
 
+  try {
+    if (config.MIGRATE_ON_START) {
+      const applied = await migrate(dbh);
+      if (applied.length) app.log.info({ applied }, 'migrations applied');
+      // Migrating at start means the database must be up now: so must the queue.
+      // Otherwise the queue keeps retrying in the background.
+      await jobs.ready;
+    }
+    await registerCapabilities(app, config, options);
+  } catch (err) {
+    // Release what was started (job queue, database) before failing.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  return app;
+}
+
+async function registerCapabilities(app: FastifyInstance, config: Config, options: BuildOptions) {
   await installOpenApi(app, config);
   await installCors(app, config);
   await installAuth(app, config);
@@ -103,5 +124,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();
-  return app;
 }

@@ -12,6 +12,7 @@ import { factsOf, refreshSearchDocument, selectVideos } from '../videos/queries.
 import { videoSlug } from '../videos/write.ts';
 import { checkBytes, extensionOf, probe, SNIFF_BYTES, type ProbeSummary } from './media-check.ts';
 import { stagingKey } from './tus.ts';
+import { QUEUES } from '../core/jobs.ts';
 
 export class RejectedUpload extends Error {
   readonly status: number;
@@ -71,6 +72,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
   await dropStagingMetadata(app, datastore, uploadId);
 
   let previousSource: string | null = null;
+  let previousJob: string | null = null;
   const video = await db.transaction().execute(async (tx) => {
     const source = {
       source_key: finalKey, source_filename: upload.filename, source_size: upload.size, source_mime: verdict.mime,
@@ -85,11 +87,10 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
       if (!row || !canUpload(p, factsOf(row), { staffOnly: app.config.UPLOAD_STAFF_ONLY })) {
         throw new RejectedUpload(404, 'not_found', 'The target video is gone or no longer yours');
       }
-      const old = await tx.selectFrom('videos').select('source_key').where('id', '=', row.id).executeTakeFirstOrThrow();
+      const old = await tx.selectFrom('videos').select(['source_key', 'encoding_job_id']).where('id', '=', row.id).executeTakeFirstOrThrow();
       previousSource = old.source_key;
+      previousJob = old.encoding_job_id;
       await tx.updateTable('videos').set(source).where('id', '=', row.id).execute();
-      // A new source supersedes any job still waiting for the old one.
-      await tx.updateTable('encoding_jobs').set({ state: 'cancelled' }).where('video_id', '=', row.id).where('state', 'in', ['queued', 'processing']).execute();
       videoId = row.id;
     } else {
       const title = upload.title || upload.filename.replace(/\.[^.]+$/, '').slice(0, 250) || 'Untitled';
@@ -99,7 +100,8 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
       await tx.updateTable('videos').set({ slug: videoSlug(videoId, title) }).where('id', '=', videoId).execute();
       await refreshSearchDocument(tx, videoId);
     }
-    await tx.insertInto('encoding_jobs').values({ id: randomUUID(), video_id: videoId, source_key: finalKey }).execute();
+    const jobId = await app.jobs.enqueueEncoding(tx, { video_id: videoId, source_key: finalKey, upload_id: uploadId });
+    await tx.updateTable('videos').set({ encoding_job_id: jobId }).where('id', '=', videoId).execute();
     await tx.updateTable('uploads').set({ completed_at: new Date(), result_video_id: videoId }).where('id', '=', uploadId).execute();
     return tx.selectFrom('videos').select(['id', 'slug']).where('id', '=', videoId).executeTakeFirstOrThrow();
   }).catch(async (err) => {
@@ -108,5 +110,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
     throw err;
   });
   if (previousSource && previousSource !== finalKey) await app.storage.delete(previousSource).catch(() => {});
+  // A new source supersedes the job still waiting for the old one.
+  if (previousJob) await app.jobs.cancel(QUEUES.videoEncode, previousJob);
   return video;
 }

@@ -98,9 +98,10 @@ for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${ba
     assert.equal(video.body.data.title, 'Cours 1');
     assert.equal(video.body.data.is_draft, true);
     assert.equal(video.body.data.encoding.status, 'queued');
-    const jobs = await t.app.dbh.db.selectFrom('encoding_jobs').selectAll().where('video_id', '=', id).execute();
-    assert.equal(jobs.length, 1);
-    assert.equal(jobs[0]!.state, 'queued');
+    const { encoding_job_id } = await t.app.dbh.db.selectFrom('videos').select('encoding_job_id').where('id', '=', id).executeTakeFirstOrThrow();
+    const job = await t.app.jobs.boss.getJobById<{ video_id: number; source_key: string }>('video-encode', encoding_job_id!);
+    assert.equal(job?.state, 'created', 'a durable encoding job waits in the queue');
+    assert.equal(job?.data.video_id, id);
     assert.deepEqual(await staging(), [], 'staging area is empty');
   });
 

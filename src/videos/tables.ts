@@ -33,6 +33,7 @@ export interface VideosTable {
   source_size: number | null;
   source_mime: string | null;
   source_probe: unknown;
+  encoding_job_id: string | null;
   deleted_at: Date | null;
   updated_at: Generated<Date>;
 }

@@ -4,7 +4,7 @@ import type { Generated } from 'kysely';
 import type { AuthSessionsTable, RefreshTokensTable } from '../../auth/tables.ts';
 import type { ChannelLinkTables, ChannelsTable, TagsTable, TaxonomyTable, ThemesTable } from '../../taxonomy/tables.ts';
 import type { AccessGroupMembersTable, AccessGroupsTable, UsersTable } from '../../users/tables.ts';
-import type { EncodingJobsTable, UploadsTable } from '../../uploads/tables.ts';
+import type { UploadsTable } from '../../uploads/tables.ts';
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 
 export interface SchemaMigrationsTable {
@@ -29,5 +29,4 @@ export interface Database extends VideoLinkTables, ChannelLinkTables {
   videos: VideosTable;
   video_access_tokens: VideoAccessTokensTable;
   uploads: UploadsTable;
-  encoding_jobs: EncodingJobsTable;
 }

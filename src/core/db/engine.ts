@@ -17,6 +17,10 @@ export interface ScriptSession {
 
 export interface DatabaseHandle {
   kind: EngineKind;
+  /** The embedded instance (PGlite only): other libraries (the job queue) share it. */
+  pglite?: import('@electric-sql/pglite').PGlite;
+  /** The connection URL (PostgreSQL only). */
+  url?: string;
   db: Kysely<Database>;
   /** Runs `fn` in one transaction where multi-statement SQL scripts are allowed (migrations). */
   inScriptTransaction<T>(fn: (session: ScriptSession) => Promise<T>): Promise<T>;
@@ -52,6 +56,7 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const handle: DatabaseHandle = {
     kind: 'postgres',
+    url,
     db,
     async inScriptTransaction(fn) {
       const client = await pool.connect();
@@ -91,6 +96,7 @@ async function openPGlite(config: DbConfig) {
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const handle: DatabaseHandle = {
     kind: 'pglite',
+    pglite,
     db,
     inScriptTransaction: (fn) =>
       pglite.transaction((tx) =>

