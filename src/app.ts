@@ -24,6 +24,9 @@ import { userRoutes } from './users/routes.ts';
 import { videoAccessRoutes } from './videos/access-routes.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
+import { encodingCallbackRoute } from './encoding/callback.ts';
+import { encodingEventsRoute } from './encoding/events-route.ts';
+import { EncodingBus } from './encoding/state.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,6 +84,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('dbh', dbh);
   app.decorate('storage', await createStorage(config));
   app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
+  app.decorate('encodingBus', new EncodingBus());
   // The job queue keeps its own schema (pgboss) and migrates it when it starts.
   const jobs = startJobs(dbh, app.log);
   app.decorate('jobs', jobs);
@@ -121,6 +125,8 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(taxonomyRoutes);
   await app.register(channelRoutes);
   await app.register(uploadRoutes);
+  await app.register(encodingCallbackRoute);
+  await app.register(encodingEventsRoute);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

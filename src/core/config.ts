@@ -62,6 +62,9 @@ export const ConfigSchema = Type.Object({
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
   S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
 
+  // --- encoding
+  ENCODER_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 24, description: 'Standard Webhooks secret (whsec_<base64>)' })),
+
   // --- uploads
   UPLOAD_MAX_BYTES: Type.Integer({ default: 20 * 1024 ** 3, minimum: 1 }),
   UPLOAD_QUOTA_BYTES: Type.Integer({ default: 200 * 1024 ** 3, minimum: 0 }),

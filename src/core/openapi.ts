@@ -16,6 +16,7 @@ export const TAGS = [
   { name: 'channels', description: 'Channels and their themes' },
   { name: 'taxonomy', description: 'Types, disciplines and tags' },
   { name: 'uploads', description: 'Resumable uploads (tus 1.0): any tus client works' },
+  { name: 'encoding', description: 'Encoding state: encoder callbacks (signed) and the live status stream' },
 ];
 
 /** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */

@@ -7,50 +7,11 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as tus from 'tus-js-client';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { EXE, HTML, PDF, sha256, wavBuffer } from '../test-support/media.ts';
 import { startS3 } from '../test-support/s3.ts';
-
-interface Done { url: string; status: number; headers: Record<string, string>; body: string }
-
-/** Runs a tus-js-client upload to completion (or failure); optional abort after `abortAfter` bytes. */
-export function tusUpload(t: TestApp, data: Buffer, opts: {
-  headers?: Record<string, string>; metadata?: Record<string, string>; chunkSize?: number; uploadUrl?: string; abortAfter?: number;
-}): Promise<Done & { aborted?: boolean }> {
-  return new Promise((resolve, reject) => {
-    const upload: tus.Upload = new tus.Upload(data, {
-      endpoint: `${t.url}/api/v1/uploads/`,
-      uploadUrl: opts.uploadUrl,
-      chunkSize: opts.chunkSize ?? 256 * 1024,
-      retryDelays: [],
-      headers: opts.headers ?? {},
-      metadata: opts.metadata ?? { filename: 'cours.wav' },
-      removeFingerprintOnSuccess: true,
-      onChunkComplete(_size, sent) {
-        if (opts.abortAfter !== undefined && sent >= opts.abortAfter) {
-          void upload.abort().then(() => resolve({ url: upload.url!, status: 0, headers: {}, body: '', aborted: true }));
-        }
-      },
-      onSuccess(payload) {
-        const res = payload.lastResponse;
-        const headers: Record<string, string> = {};
-        for (const h of ['x-video-id', 'x-video-slug', 'upload-offset']) {
-          const v = res.getHeader(h);
-          if (v) headers[h] = v;
-        }
-        resolve({ url: upload.url!, status: res.getStatus(), headers, body: res.getBody() ?? '' });
-      },
-      onError(err) {
-        const res = (err as tus.DetailedError).originalResponse;
-        if (res) resolve({ url: upload.url ?? '', status: res.getStatus(), headers: {}, body: res.getBody() ?? '' });
-        else reject(err);
-      },
-    });
-    upload.start();
-  });
-}
+import { tusUpload } from '../test-support/tus.ts';
 
 const HAS_FFPROBE = spawnSync('ffprobe', ['-version']).status === 0;
 

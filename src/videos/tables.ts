@@ -34,6 +34,8 @@ export interface VideosTable {
   source_mime: string | null;
   source_probe: unknown;
   encoding_job_id: string | null;
+  encoding_outputs: unknown;
+  encoding_updated_at: Date | null;
   deleted_at: Date | null;
   updated_at: Generated<Date>;
 }
