@@ -26,6 +26,7 @@ import { videoRoutes } from './videos/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { encodingCallbackRoute } from './encoding/callback.ts';
 import { encodingEventsRoute } from './encoding/events-route.ts';
+import { encoderRoutes } from './encoding/encoders.ts';
 import { EncodingBus } from './encoding/state.ts';
 
 declare module 'fastify' {
@@ -86,7 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
   app.decorate('encodingBus', new EncodingBus());
   // The job queue keeps its own schema (pgboss) and migrates it when it starts.
-  const jobs = startJobs(dbh, app.log);
+  const jobs = startJobs(dbh, app.log, { maxAttempts: config.ENCODING_MAX_ATTEMPTS, retryDelayS: config.ENCODING_RETRY_DELAY_S });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => jobs.stop());
   // Registered after the queue's hook: the database closes last.
@@ -127,6 +128,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(uploadRoutes);
   await app.register(encodingCallbackRoute);
   await app.register(encodingEventsRoute);
+  await app.register(encoderRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

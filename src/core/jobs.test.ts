@@ -34,7 +34,7 @@ describe('durable jobs', () => {
 
   it('the queue retries with backoff and ends in a dead-letter queue', async () => {
     const q = await t.app.jobs.boss.getQueue(QUEUES.videoEncode);
-    assert.equal(q?.retryLimit, 3);
+    assert.equal(q?.retryLimit, 2, 'ENCODING_MAX_ATTEMPTS=3 → 2 retries');
     assert.equal(q?.retryBackoff, true);
     assert.equal(q?.deadLetter, QUEUES.videoEncodeDead);
   });

@@ -35,7 +35,7 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
-export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger): Jobs {
+export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: { maxAttempts: number; retryDelayS: number }): Jobs {
   const boss = new PgBoss(handle.kind === 'pglite'
     ? { db: fromPglite(handle.pglite!), schedule: false }
     : { connectionString: handle.url!, max: 3, schedule: false });
@@ -56,7 +56,9 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger): Jobs 
     started = true;
     await ensureQueue(boss, QUEUES.videoEncodeDead, {});
     await ensureQueue(boss, QUEUES.videoEncode, {
-      retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 6 * 3600, deadLetter: QUEUES.videoEncodeDead,
+      // retryLimit counts retries after the first attempt.
+      retryLimit: opts.maxAttempts - 1, retryDelay: opts.retryDelayS, retryBackoff: opts.retryDelayS > 0,
+      expireInSeconds: 6 * 3600, deadLetter: QUEUES.videoEncodeDead,
     });
   })();
   ready.catch((err: unknown) => log.error({ err }, 'job queue failed to start'));

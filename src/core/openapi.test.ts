@@ -32,7 +32,7 @@ describe('OpenAPI document', () => {
     const served = new Set(
       t.app.registeredRoutes
         .filter((r) => !r.hidden && r.method !== 'HEAD')
-        .map((r) => `${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}')}`),
+        .map((r) => `${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{*}')}`),
     );
     const documented = new Set<string>();
     for (const [path, item] of Object.entries<any>(doc.paths)) {

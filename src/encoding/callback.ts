@@ -9,6 +9,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { Envelope, ok } from '../core/envelope.ts';
 import { AppError, badRequest } from '../core/errors.ts';
 import { applyEncodingEvent, EncodingEvent, outputsOutsidePrefix } from './state.ts';
+import { QUEUES } from '../core/jobs.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -75,6 +76,11 @@ export async function encodingCallbackRoute(app: FastifyInstance) {
     }
     const result = await applyEncodingEvent(app, String(request.headers['webhook-id']), event);
     if (result.duplicate) return ok({ duplicate: true, applied: false });
+    if (result.applied && event.type !== 'encoding.processing') {
+      // Final: the job is settled (an encoder-reported failure is not retried) and its lease released.
+      await app.dbh.db.deleteFrom('encoding_leases').where('job_id', '=', event.job_id).execute();
+      await app.jobs.boss.complete(QUEUES.videoEncode, event.job_id).catch((err: unknown) => request.log.warn({ err }, 'job complete failed'));
+    }
     return ok({ duplicate: false, applied: result.applied, status: result.state.status, ...(result.reason ? { reason: result.reason } : {}) });
   });
 }

@@ -8,3 +8,19 @@ export interface EncodingEventsTable {
   applied: boolean;
   received_at: Generated<Date>;
 }
+
+export interface EncodersTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
+export interface EncodingLeasesTable {
+  job_id: string;
+  video_id: number;
+  encoder_id: string;
+  lease_until: Date;
+  created_at: Generated<Date>;
+}

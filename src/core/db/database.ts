@@ -5,7 +5,7 @@ import type { AuthSessionsTable, RefreshTokensTable } from '../../auth/tables.ts
 import type { ChannelLinkTables, ChannelsTable, TagsTable, TaxonomyTable, ThemesTable } from '../../taxonomy/tables.ts';
 import type { AccessGroupMembersTable, AccessGroupsTable, UsersTable } from '../../users/tables.ts';
 import type { UploadsTable } from '../../uploads/tables.ts';
-import type { EncodingEventsTable } from '../../encoding/tables.ts';
+import type { EncodersTable, EncodingEventsTable, EncodingLeasesTable } from '../../encoding/tables.ts';
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 
 export interface SchemaMigrationsTable {
@@ -31,4 +31,6 @@ export interface Database extends VideoLinkTables, ChannelLinkTables {
   video_access_tokens: VideoAccessTokensTable;
   uploads: UploadsTable;
   encoding_events: EncodingEventsTable;
+  encoders: EncodersTable;
+  encoding_leases: EncodingLeasesTable;
 }

@@ -1,0 +1,232 @@
+// The pull protocol for encoders: register with the registration token,
+// long-poll for a job, download the source and upload outputs through
+// short-lived signed URLs, heartbeat (which extends a lease and reports
+// progress), finish with the signed callback. A job whose lease expires goes
+// back to the queue (pg-boss retry, with backoff) or, after the last attempt,
+// leaves the video in `error` (encoder_lost). Any language can implement it:
+// plain HTTP + JSON (docs/encoder-protocol.md).
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jwtVerify, SignJWT } from 'jose';
+import Type from 'typebox';
+import { sha256 } from '../auth/sessions.ts';
+import { Envelope, ok } from '../core/envelope.ts';
+import { AppError, notFound, unauthorized } from '../core/errors.ts';
+import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
+import { assertKey, StorageKeyError } from '../core/storage/storage.ts';
+import { applyEncodingEvent } from './state.ts';
+
+const FILES_AUDIENCE = 'pod-api:encoder-files';
+
+export function registrationToken(app: FastifyInstance): string {
+  return app.config.ENCODER_REGISTRATION_TOKEN ?? app.keys.derive('encoder-registration').toString('base64url');
+}
+
+const Job = Type.Object({
+  job_id: Type.String({ format: 'uuid' }),
+  video_id: Type.Integer(),
+  attempt: Type.Integer({ description: '1 for the first try' }),
+  source: Type.Object({ url: Type.String({ description: 'GET (byte ranges accepted)' }), filename: Type.String(), size: Type.Union([Type.Integer(), Type.Null()]) }),
+  outputs: Type.Object({
+    prefix: Type.String({ description: 'Storage prefix of every output key (encodings/<video_id>/)' }),
+    upload_url: Type.String({ description: 'PUT <upload_url>/<relative path> for each output file' }),
+  }),
+  heartbeat_url: Type.String(),
+  callback_url: Type.String({ description: 'Signed Standard Webhooks callback for progress, ready, error' }),
+  lease_s: Type.Integer({ description: 'Heartbeat well within this many seconds or lose the job' }),
+});
+
+export async function encoderRoutes(app: FastifyInstance) {
+  const db = () => app.dbh.db;
+  const filesKey = app.keys.derive('encoder-files');
+  // URLs handed to an encoder use the address it reached us by (an internal
+  // name inside a cluster; X-Forwarded-* when TRUST_PROXY is on).
+  const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+
+  async function encoderOf(request: FastifyRequest) {
+    const token = request.headers['x-encoder-token'];
+    if (typeof token !== 'string' || !token) throw unauthorized('Send the encoder token in X-Encoder-Token', 'encoder_token_required');
+    const row = await db().updateTable('encoders').set({ last_seen_at: new Date() }).where('token_hash', '=', sha256(token))
+      .returning(['id', 'name']).executeTakeFirst();
+    if (!row) throw unauthorized('Unknown encoder token', 'invalid_encoder_token');
+    return row;
+  }
+
+  const fileToken = (claims: { vid: number; job: string; scope: 'source' | 'outputs' }, ttl: number) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setAudience(FILES_AUDIENCE).setIssuedAt().setExpirationTime(`${ttl}s`).sign(filesKey);
+  async function readFileToken(token: string, scope: 'source' | 'outputs') {
+    try {
+      const { payload } = await jwtVerify(token, filesKey, { algorithms: ['HS256'], audience: FILES_AUDIENCE });
+      if (payload.scope !== scope || typeof payload.vid !== 'number' || typeof payload.job !== 'string') throw new Error('scope');
+      return payload as unknown as { vid: number; job: string };
+    } catch {
+      throw new AppError(403, 'invalid_file_token', 'This file URL is invalid or expired');
+    }
+  }
+
+  app.post('/api/v1/encoders/register', {
+    schema: {
+      tags: ['encoding'], summary: 'Register an encoder (needs the registration token); returns its own token, shown once',
+      body: Type.Object({ registration_token: Type.String({ minLength: 1, maxLength: 500 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      response: { 201: Envelope(Type.Object({ encoder_id: Type.String({ format: 'uuid' }), token: Type.String() })) },
+    },
+    config: { rateLimit: { max: app.config.AUTH_RATE_LIMIT_MAX, timeWindow: app.config.AUTH_RATE_LIMIT_WINDOW_MS }, csrfExempt: true },
+  }, async (request, reply) => {
+    const body = request.body as { registration_token: string; name: string };
+    const expected = Buffer.from(registrationToken(app));
+    const given = Buffer.from(body.registration_token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized('Wrong registration token', 'invalid_registration_token');
+    const token = randomUUID() + randomUUID();
+    const id = randomUUID();
+    await db().insertInto('encoders').values({ id, name: body.name, token_hash: sha256(token) }).execute();
+    reply.code(201);
+    return ok({ encoder_id: id, token });
+  });
+
+  app.post('/api/v1/encoders/jobs/claim', {
+    schema: {
+      tags: ['encoding'], summary: 'Take the next encoding job, waiting up to wait_s seconds for one (long-poll); data is null when none came',
+      body: Type.Optional(Type.Object({ wait_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })) }, { additionalProperties: false })),
+      response: { 200: Envelope(Type.Union([Job, Type.Null()])) },
+    },
+  }, async (request) => {
+    const encoder = await encoderOf(request);
+    const wait = ((request.body ?? {}) as { wait_s?: number }).wait_s ?? 20;
+    const deadline = Date.now() + wait * 1000;
+    let gone = false;
+    request.raw.once('close', () => (gone = true));
+    for (;;) {
+      const [job] = await app.jobs.boss.fetch<VideoEncodeJob>(QUEUES.videoEncode, { batchSize: 1 });
+      if (job) {
+        const video = await db().selectFrom('videos').select(['id', 'encoding_job_id', 'encoding_status', 'source_filename', 'source_size', 'deleted_at'])
+          .where('id', '=', job.data.video_id).executeTakeFirst();
+        // A job superseded by a newer source, or already settled, is retired silently.
+        if (!video || video.deleted_at || video.encoding_job_id !== job.id || ['ready', 'error'].includes(video.encoding_status)) {
+          await app.jobs.boss.complete(QUEUES.videoEncode, job.id);
+          continue;
+        }
+        const leaseS = app.config.ENCODER_LEASE_S;
+        await db().insertInto('encoding_leases').values({ job_id: job.id, video_id: video.id, encoder_id: encoder.id, lease_until: new Date(Date.now() + leaseS * 1000) })
+          .onConflict((oc) => oc.column('job_id').doUpdateSet({ encoder_id: encoder.id, lease_until: new Date(Date.now() + leaseS * 1000) })).execute();
+        const ttl = Math.max(leaseS * 4, 3600);
+        const base = baseOf(request);
+        const detail = await app.jobs.boss.getJobById(QUEUES.videoEncode, job.id);
+        return ok({
+          job_id: job.id,
+          video_id: video.id,
+          attempt: (detail?.retryCount ?? 0) + 1,
+          source: { url: `${base}/api/v1/encoders/files/${await fileToken({ vid: video.id, job: job.id, scope: 'source' }, ttl)}`, filename: video.source_filename ?? 'source', size: video.source_size },
+          outputs: { prefix: `encodings/${video.id}/`, upload_url: `${base}/api/v1/encoders/files/${await fileToken({ vid: video.id, job: job.id, scope: 'outputs' }, ttl)}` },
+          heartbeat_url: `${base}/api/v1/encoders/jobs/${job.id}/heartbeat`,
+          callback_url: `${base}/api/v1/internal/encoding-callback`,
+          lease_s: leaseS,
+        });
+      }
+      if (gone || Date.now() >= deadline) return ok(null);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  app.post('/api/v1/encoders/jobs/:job_id/heartbeat', {
+    schema: {
+      tags: ['encoding'], summary: 'Keep the job (extends its lease) and report progress; 409 lease_lost means stop working on it',
+      params: Type.Object({ job_id: Type.String({ format: 'uuid' }) }),
+      body: Type.Optional(Type.Object({ progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) }, { additionalProperties: false })),
+      response: { 200: Envelope(Type.Object({ lease_until: Type.String({ format: 'date-time' }) })) },
+    },
+  }, async (request) => {
+    const encoder = await encoderOf(request);
+    const { job_id } = request.params as { job_id: string };
+    const until = new Date(Date.now() + app.config.ENCODER_LEASE_S * 1000);
+    const lease = await db().updateTable('encoding_leases').set({ lease_until: until })
+      .where('job_id', '=', job_id).where('encoder_id', '=', encoder.id).returning(['video_id']).executeTakeFirst();
+    if (!lease) throw new AppError(409, 'lease_lost', 'This job is no longer yours (lease expired or reassigned): stop working on it');
+    const progress = ((request.body ?? {}) as { progress?: number }).progress;
+    if (progress !== undefined) {
+      await applyEncodingEvent(app, `heartbeat:${job_id}:${randomUUID()}`, { type: 'encoding.processing', video_id: lease.video_id, job_id, progress });
+    }
+    return ok({ lease_until: until.toISOString() });
+  });
+
+  // --- file transfer through signed URLs (whatever the storage backend), in
+  // its own scope: only these routes take raw bytes of any content type.
+  await app.register(async (files) => {
+  files.addContentTypeParser('*', (_req, _payload, done) => done(null));
+
+  files.get('/api/v1/encoders/files/:token', {
+    schema: {
+      tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)',
+      params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
+      response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
+    },
+  }, async (request, reply) => {
+    const { vid } = await readFileToken((request.params as { token: string }).token, 'source');
+    const video = await db().selectFrom('videos').select(['source_key', 'source_mime']).where('id', '=', vid).executeTakeFirst();
+    if (!video?.source_key) throw notFound('This video has no source');
+    const stat = await app.storage.stat(video.source_key);
+    if (!stat) throw notFound('The source file is missing');
+    const range = /^bytes=(\d*)-(\d*)$/.exec(String(request.headers.range ?? ''));
+    reply.header('accept-ranges', 'bytes').header('content-type', video.source_mime ?? 'application/octet-stream');
+    if (range && (range[1] || range[2])) {
+      const start = range[1] ? Number(range[1]) : Math.max(0, stat.size - Number(range[2]));
+      const end = range[1] && range[2] ? Math.min(Number(range[2]), stat.size - 1) : stat.size - 1;
+      if (start > end || start >= stat.size) {
+        throw new AppError(416, 'range_not_satisfiable', 'Range not satisfiable', { headers: { 'content-range': `bytes */${stat.size}` } });
+      }
+      reply.code(206).header('content-range', `bytes ${start}-${end}/${stat.size}`).header('content-length', String(end - start + 1));
+      return reply.send(await app.storage.get(video.source_key, { start, end }));
+    }
+    reply.header('content-length', String(stat.size));
+    return reply.send(await app.storage.get(video.source_key));
+  });
+
+  files.put('/api/v1/encoders/files/:token/*', {
+    schema: {
+      tags: ['encoding'], summary: 'Upload one output file of a job under its prefix (signed URL from the claim)',
+      params: Type.Object({ token: Type.String({ maxLength: 2000 }), '*': Type.String({ minLength: 1, maxLength: 500 }) }),
+      response: { 200: Envelope(Type.Object({ key: Type.String(), size: Type.Integer() })) },
+    },
+    bodyLimit: Number.MAX_SAFE_INTEGER,
+  }, async (request) => {
+    const params = request.params as { token: string; '*': string };
+    const { vid } = await readFileToken(params.token, 'outputs');
+    let key: string;
+    try {
+      key = assertKey(`encodings/${vid}/${params['*']}`);
+    } catch (err) {
+      if (err instanceof StorageKeyError) throw new AppError(400, 'invalid_path', 'The output path is not a safe relative path', { field: 'path' });
+      throw err;
+    }
+    await app.storage.put(key, request.raw, { contentType: String(request.headers['content-type'] ?? 'application/octet-stream') });
+    const stat = await app.storage.stat(key);
+    return ok({ key, size: stat?.size ?? 0 });
+  });
+  });
+
+  // --- leases: a job whose encoder stopped heartbeating goes back to the queue
+  const everyMs = Math.max(500, app.config.ENCODER_LEASE_S * 250);
+  const timer = setInterval(() => void reapExpiredLeases(app).catch((err: unknown) => app.log.warn({ err }, 'lease reaper failed')), everyMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/** Fails the pg-boss job of every expired lease; the video returns to `queued`, or to `error` after the last attempt. */
+export async function reapExpiredLeases(app: FastifyInstance): Promise<number> {
+  const expired = await app.dbh.db.deleteFrom('encoding_leases').where('lease_until', '<', new Date())
+    .returning(['job_id', 'video_id']).execute();
+  for (const lease of expired) {
+    await app.jobs.boss.fail(QUEUES.videoEncode, lease.job_id, { reason: 'encoder_lost' });
+    const job = await app.jobs.boss.getJobById(QUEUES.videoEncode, lease.job_id);
+    const final = job?.state === 'failed';
+    const state = final
+      ? { status: 'error' as const, progress: null, error: { code: 'encoder_lost', message: 'The encoder stopped answering on every attempt' } }
+      : { status: 'queued' as const, progress: null, error: null };
+    const r = await app.dbh.db.updateTable('videos').set({
+      encoding_status: state.status, encoding_progress: null,
+      encoding_error_code: state.error?.code ?? null, encoding_error_message: state.error?.message ?? null, encoding_updated_at: new Date(),
+    }).where('id', '=', lease.video_id).where('encoding_job_id', '=', lease.job_id).where('encoding_status', 'not in', ['ready', 'error']).executeTakeFirst();
+    if (Number(r.numUpdatedRows)) app.encodingBus.publish(lease.video_id, state);
+  }
+  return expired.length;
+}
+
