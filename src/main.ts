@@ -19,10 +19,28 @@ const app = await buildApp(config);
 // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish
 // (new ones get 503), close the database, exit. A second signal or the grace
 // delay forces the exit.
+const stopEncoder = new AbortController();
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'fatal error, shutting down');
   else app.log.info({ signal }, 'shutting down');
+  stopEncoder.abort();
   await app.close();
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });
+
+// ENCODER_EMBEDDED=true: the reference encoder runs in this process too, so
+// upload → ready works on one machine with nothing else to start (needs ffmpeg).
+if (config.ENCODER_EMBEDDED) {
+  const { runEncoder } = await import('./encoder/worker.ts');
+  const { encoderSecrets } = await import('./encoding/secrets.ts');
+  const secrets = encoderSecrets(config, app.keys);
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  void runEncoder({
+    apiUrl: `http://127.0.0.1:${port}`, registrationToken: secrets.registrationToken, webhookSecret: secrets.webhookSecret,
+    name: 'embedded', log: (msg) => app.log.info({ encoder: 'embedded' }, msg),
+  }, stopEncoder.signal).catch((err: unknown) => {
+    if (!stopEncoder.signal.aborted) app.log.error({ err }, 'embedded encoder stopped');
+  });
+}

@@ -66,6 +66,7 @@ export const ConfigSchema = Type.Object({
   ENCODER_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 24, description: 'Standard Webhooks secret (whsec_<base64>)' })),
   ENCODER_REGISTRATION_TOKEN: Type.Optional(Type.String({ minLength: 24 })),
   ENCODER_LEASE_S: Type.Integer({ default: 120, minimum: 2, maximum: 3600 }),
+  ENCODER_EMBEDDED: Type.Boolean({ default: false }),
   ENCODING_MAX_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
   ENCODING_RETRY_DELAY_S: Type.Integer({ default: 30, minimum: 0 }),
 

@@ -10,6 +10,7 @@ import { Envelope, ok } from '../core/envelope.ts';
 import { AppError, badRequest } from '../core/errors.ts';
 import { applyEncodingEvent, EncodingEvent, outputsOutsidePrefix } from './state.ts';
 import { QUEUES } from '../core/jobs.ts';
+import { encoderSecrets } from './secrets.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +20,7 @@ declare module 'fastify' {
 
 /** The shared secret of encoder callbacks: ENCODER_WEBHOOK_SECRET, or one derived from SECRET_KEY. */
 export function encoderWebhookSecret(app: FastifyInstance): string {
-  return app.config.ENCODER_WEBHOOK_SECRET ?? `whsec_${app.keys.derive('encoder-webhook').toString('base64')}`;
+  return encoderSecrets(app.config, app.keys).webhookSecret;
 }
 
 const CallbackResult = Type.Object({

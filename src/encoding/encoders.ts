@@ -15,11 +15,12 @@ import { AppError, notFound, unauthorized } from '../core/errors.ts';
 import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
 import { assertKey, StorageKeyError } from '../core/storage/storage.ts';
 import { applyEncodingEvent } from './state.ts';
+import { encoderSecrets } from './secrets.ts';
 
 const FILES_AUDIENCE = 'pod-api:encoder-files';
 
 export function registrationToken(app: FastifyInstance): string {
-  return app.config.ENCODER_REGISTRATION_TOKEN ?? app.keys.derive('encoder-registration').toString('base64url');
+  return encoderSecrets(app.config, app.keys).registrationToken;
 }
 
 const Job = Type.Object({

@@ -1,0 +1,133 @@
+// The reference encoder's protocol client (pull mode): register, long-poll
+// for jobs, heartbeat while encoding, upload every output file, finish with a
+// signed callback (retried with the same webhook-id on network errors/5xx).
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Webhook } from 'standardwebhooks';
+import { encode } from './ffmpeg.ts';
+
+export interface EncoderOptions {
+  apiUrl: string;
+  registrationToken: string;
+  webhookSecret: string;
+  name: string;
+  workDir?: string;
+  log?: (msg: string, extra?: unknown) => void;
+}
+
+interface Job {
+  job_id: string;
+  video_id: number;
+  attempt: number;
+  source: { url: string };
+  outputs: { prefix: string; upload_url: string };
+  heartbeat_url: string;
+  callback_url: string;
+  lease_s: number;
+}
+
+export async function runEncoder(opts: EncoderOptions, signal: AbortSignal): Promise<void> {
+  const log = opts.log ?? (() => {});
+  const api = opts.apiUrl.replace(/\/$/, '');
+  const webhook = new Webhook(opts.webhookSecret);
+  const json = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+    return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  };
+
+  const reg = await json(`${api}/api/v1/encoders/register`, { registration_token: opts.registrationToken, name: opts.name });
+  if (reg.status !== 201) throw new Error(`registration refused: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const auth = { 'x-encoder-token': reg.body.data.token as string };
+  log(`registered as ${reg.body.data.encoder_id}`);
+
+  async function callback(event: Record<string, unknown>) {
+    const id = `evt_${randomUUID()}`;
+    const body = JSON.stringify(event);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const now = new Date();
+      try {
+        const res = await fetch(`${api}/api/v1/internal/encoding-callback`, {
+          method: 'POST', body,
+          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, body) },
+        });
+        if (res.status < 500) return;
+      } catch {
+        // network: retry
+      }
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+  }
+
+  async function uploadAll(dir: string, uploadUrl: string) {
+    const walk = async (rel: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const entry of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) out.push(...(await walk(r)));
+        else out.push(r);
+      }
+      return out;
+    };
+    for (const rel of await walk('')) {
+      const file = path.join(dir, rel);
+      const res = await fetch(`${uploadUrl}/${rel.split('/').map(encodeURIComponent).join('/')}`, {
+        method: 'PUT', body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+        headers: { 'content-length': String((await stat(file)).size) }, duplex: 'half',
+      } as RequestInit & { duplex: 'half' });
+      if (res.status !== 200) throw new Error(`upload of ${rel} failed: ${res.status}`);
+    }
+  }
+
+  async function processJob(job: Job) {
+    log(`job ${job.job_id} (video ${job.video_id}, attempt ${job.attempt})`);
+    let progress = 0;
+    let lost = false;
+    let sent = -1;
+    let lastBeat = 0;
+    const beat = async () => {
+      lastBeat = Date.now();
+      sent = progress;
+      const res = await json(job.heartbeat_url, { progress }, auth).catch(() => ({ status: 0 }));
+      if (res.status === 409) lost = true;
+    };
+    await beat();
+    // Progress at most once a second when it moves; the lease well before it lapses.
+    const leaseEvery = Math.max(500, (job.lease_s * 1000) / 3);
+    const timer = setInterval(() => {
+      if (progress !== sent || Date.now() - lastBeat >= leaseEvery) void beat();
+    }, Math.min(1000, leaseEvery));
+    const work = await mkdtemp(path.join(opts.workDir ?? tmpdir(), 'pod-encode-'));
+    try {
+      const result = await encode(job.source.url, work, job.outputs.prefix, (p) => (progress = p));
+      if (lost) return log(`job ${job.job_id} was taken back; dropping its result`);
+      await uploadAll(work, job.outputs.upload_url);
+      await callback({ type: 'encoding.ready', video_id: job.video_id, job_id: job.job_id, outputs: result.outputs });
+      log(`job ${job.job_id} ready`);
+    } catch (err) {
+      const code = /^[a-z0-9_]{1,64}$/.test(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'encoding_failed';
+      log(`job ${job.job_id} failed: ${(err as Error).message}`);
+      if (!lost && !signal.aborted) {
+        await callback({ type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } });
+      }
+    } finally {
+      clearInterval(timer);
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  while (!signal.aborted) {
+    try {
+      const res = await json(`${api}/api/v1/encoders/jobs/claim`, { wait_s: 20 }, auth);
+      if (res.status === 200 && res.body?.data) await processJob(res.body.data as Job);
+      else if (res.status !== 200) await new Promise((r) => setTimeout(r, 2000));
+    } catch (err) {
+      if (signal.aborted) break;
+      log('claim failed, retrying', err);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
