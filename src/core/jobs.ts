@@ -5,6 +5,7 @@
 // transactions (fromKysely) makes "state change + job" atomic: no lost and no
 // phantom jobs. Measured before adoption: on PGlite, start 91 ms, 200 sends
 // 239 ms; a rolled-back transaction leaves no job.
+import { EventEmitter } from 'node:events';
 import { fromKysely, fromPglite, PgBoss } from 'pg-boss';
 import type { Transaction } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
@@ -30,6 +31,10 @@ export interface Jobs {
   ready: Promise<void>;
   /** Queues the encoding of a video's source inside the caller's transaction; returns the job id. */
   enqueueEncoding(tx: Transaction<Database>, job: VideoEncodeJob): Promise<string>;
+  /** Tells waiting consumers of this process that a job was committed (they also poll, for other nodes' jobs). */
+  notify(queue: string): void;
+  /** Resolves at the next notify(queue) or after `ms`, whichever first. */
+  waitForJob(queue: string, ms: number): Promise<void>;
   /** Cancels a job still waiting (superseded source). */
   cancel(queue: string, id: string): Promise<void>;
   stop(): Promise<void>;
@@ -70,9 +75,20 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       clearTimeout(timer);
     }
   };
+  const wake = new EventEmitter().setMaxListeners(0);
   return {
     boss,
     ready,
+    notify: (queue) => void wake.emit(queue),
+    waitForJob: (queue, ms) => new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wake.off(queue, done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wake.once(queue, done);
+    }),
     async enqueueEncoding(tx, job) {
       await whenReady();
       const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx) });

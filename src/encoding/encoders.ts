@@ -124,7 +124,8 @@ export async function encoderRoutes(app: FastifyInstance) {
         });
       }
       if (gone || Date.now() >= deadline) return ok(null);
-      await new Promise((r) => setTimeout(r, 100));
+      // Woken at once by a job committed on this node; polling covers the other nodes.
+      await app.jobs.waitForJob(QUEUES.videoEncode, Math.min(250, Math.max(0, deadline - Date.now())));
     }
   });
 

@@ -11,7 +11,7 @@ import { canUpload } from '../policy/video-policy.ts';
 import { factsOf, refreshSearchDocument, selectVideos } from '../videos/queries.ts';
 import { videoSlug } from '../videos/write.ts';
 import { checkBytes, extensionOf, probe, SNIFF_BYTES, type ProbeSummary } from './media-check.ts';
-import { stagingKey } from './tus.ts';
+import { rememberCompleted, stagingKey } from './tus.ts';
 import { QUEUES } from '../core/jobs.ts';
 
 export class RejectedUpload extends Error {
@@ -68,6 +68,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
   }
 
   const finalKey = `sources/${uploadId}.${extensionOf(upload.filename)}`;
+  rememberCompleted(uploadId, upload.size);
   await app.storage.move(staged, finalKey);
   await dropStagingMetadata(app, datastore, uploadId);
 
@@ -109,6 +110,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
     await app.storage.delete(finalKey).catch(() => {});
     throw err;
   });
+  app.jobs.notify(QUEUES.videoEncode); // committed: wake encoders waiting on this node
   if (previousSource && previousSource !== finalKey) await app.storage.delete(previousSource).catch(() => {});
   // A new source supersedes the job still waiting for the old one.
   if (previousJob) await app.jobs.cancel(QUEUES.videoEncode, previousJob);

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { FileStore } from '@tus/file-store';
-import { Server, type DataStore, type Upload } from '@tus/server';
+import { Server, Upload, type DataStore } from '@tus/server';
 import path from 'node:path';
 import { listSetting } from '../core/config.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -36,7 +36,37 @@ export function stagingKey(app: FastifyInstance, id: string) {
   return app.config.STORAGE_BACKEND === 's3' ? id : `uploads/${id}`;
 }
 
+/**
+ * Sizes of uploads completed in the last minute. Completion moves the bytes
+ * away, but tus still reads the upload back after onUploadFinish (the POST
+ * handler does, for Upload-Expires, when the whole file came with the
+ * creation request); the store then answers "complete" instead of failing.
+ */
+const recentlyCompleted = new Map<string, number>();
+export function rememberCompleted(id: string, size: number) {
+  recentlyCompleted.set(id, size);
+  setTimeout(() => recentlyCompleted.delete(id), 60_000).unref();
+}
+
+function tolerateCompleted(datastore: DataStore): DataStore {
+  const getUpload = datastore.getUpload.bind(datastore);
+  datastore.getUpload = async (id: string) => {
+    try {
+      return await getUpload(id);
+    } catch (err) {
+      const size = recentlyCompleted.get(id);
+      if (size === undefined) throw err;
+      return new Upload({ id, size, offset: size, creation_date: new Date().toISOString() });
+    }
+  };
+  return datastore;
+}
+
 export async function createDatastore(app: FastifyInstance): Promise<DataStore> {
+  return tolerateCompleted(await createBaseDatastore(app));
+}
+
+async function createBaseDatastore(app: FastifyInstance): Promise<DataStore> {
   const expirationPeriodInMilliseconds = app.config.UPLOAD_EXPIRATION_S * 1000;
   if (app.config.STORAGE_BACKEND === 's3') {
     const [{ S3Store }, { s3ClientConfig }] = await Promise.all([import('@tus/s3-store'), import('../core/storage/s3.ts')]);

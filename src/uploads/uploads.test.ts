@@ -66,6 +66,22 @@ for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${ba
     assert.deepEqual(await staging(), [], 'staging area is empty');
   });
 
+  it('creation-with-upload: the whole file in the creation request completes at once', async () => {
+    const data = wavBuffer(150_000);
+    const res = await fetch(`${t.url}/api/v1/uploads/`, {
+      method: 'POST', body: data,
+      headers: { ...teacher.auth, 'tus-resumable': '1.0.0', 'upload-length': String(data.length), 'content-type': 'application/offset+octet-stream',
+        'upload-metadata': `filename ${Buffer.from('one-shot.wav').toString('base64')}` },
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    assert.equal(res.headers.get('upload-offset'), String(data.length));
+    const id = Number(res.headers.get('x-video-id'));
+    assert.ok(id > 0);
+    assert.equal((await storedSha(id)).sha, sha256(data));
+    const head = await fetch(new URL(res.headers.get('location')!, t.url), { method: 'HEAD', headers: { ...teacher.auth, 'tus-resumable': '1.0.0' } });
+    assert.ok([200, 404].includes(head.status), 'a completed upload is complete or gone, never an error');
+  });
+
   it('resumes after the client aborts mid-way', async () => {
     const data = wavBuffer(3 * 1024 * 1024 + 123);
     const first = await tusUpload(t, data, { headers: teacher.auth, chunkSize: 512 * 1024, abortAfter: 1024 * 1024 });
