@@ -67,6 +67,7 @@ export const ConfigSchema = Type.Object({
   ENCODER_REGISTRATION_TOKEN: Type.Optional(Type.String({ minLength: 24 })),
   ENCODER_LEASE_S: Type.Integer({ default: 120, minimum: 2, maximum: 3600 }),
   ENCODER_EMBEDDED: Type.Boolean({ default: false }),
+  ENCODER_PUSH_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   ENCODING_MAX_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
   ENCODING_RETRY_DELAY_S: Type.Integer({ default: 30, minimum: 0 }),
 

@@ -19,8 +19,10 @@ export interface EncoderOptions {
   log?: (msg: string, extra?: unknown) => void;
 }
 
-interface Job {
+export interface Job {
   job_id: string;
+  /** Push mode: the token for heartbeats travels with the job. */
+  encoder_token?: string;
   video_id: number;
   attempt: number;
   source: { url: string };
@@ -33,24 +35,49 @@ interface Job {
 export async function runEncoder(opts: EncoderOptions, signal: AbortSignal): Promise<void> {
   const log = opts.log ?? (() => {});
   const api = opts.apiUrl.replace(/\/$/, '');
-  const webhook = new Webhook(opts.webhookSecret);
-  const json = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
-    return { status: res.status, body: (await res.json().catch(() => null)) as any };
-  };
-
+  const json = jsonPoster(signal);
   const reg = await json(`${api}/api/v1/encoders/register`, { registration_token: opts.registrationToken, name: opts.name });
   if (reg.status !== 201) throw new Error(`registration refused: ${reg.status} ${JSON.stringify(reg.body)}`);
   const auth = { 'x-encoder-token': reg.body.data.token as string };
   log(`registered as ${reg.body.data.encoder_id}`);
+  const processJob = jobProcessor({ webhookSecret: opts.webhookSecret, workDir: opts.workDir, log }, signal, auth);
 
-  async function callback(event: Record<string, unknown>) {
+  while (!signal.aborted) {
+    try {
+      const res = await json(`${api}/api/v1/encoders/jobs/claim`, { wait_s: 20 }, auth);
+      if (res.status === 200 && res.body?.data) await processJob(res.body.data as Job);
+      else if (res.status !== 200) await new Promise((r) => setTimeout(r, 2000));
+    } catch (err) {
+      if (signal.aborted) break;
+      log('claim failed, retrying', err);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+function jsonPoster(signal: AbortSignal) {
+  return async (url: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+    return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  };
+}
+
+/**
+ * Processes one job (pull or push): heartbeats, ffmpeg, output uploads, the
+ * signed callback. `auth` is the encoder token header (push jobs carry theirs).
+ */
+export function jobProcessor(opts: { webhookSecret: string; workDir?: string; log?: (msg: string, extra?: unknown) => void }, signal: AbortSignal, auth?: Record<string, string>) {
+  const log = opts.log ?? (() => {});
+  const webhook = new Webhook(opts.webhookSecret);
+  const json = jsonPoster(signal);
+
+  async function callback(callbackUrl: string, event: Record<string, unknown>) {
     const id = `evt_${randomUUID()}`;
     const body = JSON.stringify(event);
     for (let attempt = 0; attempt < 6; attempt++) {
       const now = new Date();
       try {
-        const res = await fetch(`${api}/api/v1/internal/encoding-callback`, {
+        const res = await fetch(callbackUrl, {
           method: 'POST', body,
           headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, body) },
         });
@@ -82,7 +109,8 @@ export async function runEncoder(opts: EncoderOptions, signal: AbortSignal): Pro
     }
   }
 
-  async function processJob(job: Job) {
+  return async function processJob(job: Job) {
+    const headers = job.encoder_token ? { 'x-encoder-token': job.encoder_token } : auth ?? {};
     log(`job ${job.job_id} (video ${job.video_id}, attempt ${job.attempt})`);
     let progress = 0;
     let lost = false;
@@ -91,7 +119,7 @@ export async function runEncoder(opts: EncoderOptions, signal: AbortSignal): Pro
     const beat = async () => {
       lastBeat = Date.now();
       sent = progress;
-      const res = await json(job.heartbeat_url, { progress }, auth).catch(() => ({ status: 0 }));
+      const res = await json(job.heartbeat_url, { progress }, headers).catch(() => ({ status: 0 }));
       if (res.status === 409) lost = true;
     };
     await beat();
@@ -105,29 +133,17 @@ export async function runEncoder(opts: EncoderOptions, signal: AbortSignal): Pro
       const result = await encode(job.source.url, work, job.outputs.prefix, (p) => (progress = p));
       if (lost) return log(`job ${job.job_id} was taken back; dropping its result`);
       await uploadAll(work, job.outputs.upload_url);
-      await callback({ type: 'encoding.ready', video_id: job.video_id, job_id: job.job_id, outputs: result.outputs });
+      await callback(job.callback_url, { type: 'encoding.ready', video_id: job.video_id, job_id: job.job_id, outputs: result.outputs });
       log(`job ${job.job_id} ready`);
     } catch (err) {
       const code = /^[a-z0-9_]{1,64}$/.test(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'encoding_failed';
       log(`job ${job.job_id} failed: ${(err as Error).message}`);
       if (!lost && !signal.aborted) {
-        await callback({ type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } });
+        await callback(job.callback_url, { type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } });
       }
     } finally {
       clearInterval(timer);
       await rm(work, { recursive: true, force: true });
     }
-  }
-
-  while (!signal.aborted) {
-    try {
-      const res = await json(`${api}/api/v1/encoders/jobs/claim`, { wait_s: 20 }, auth);
-      if (res.status === 200 && res.body?.data) await processJob(res.body.data as Job);
-      else if (res.status !== 200) await new Promise((r) => setTimeout(r, 2000));
-    } catch (err) {
-      if (signal.aborted) break;
-      log('claim failed, retrying', err);
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
+  };
 }

@@ -53,8 +53,6 @@ export async function encoderRoutes(app: FastifyInstance) {
     return row;
   }
 
-  const fileToken = (claims: { vid: number; job: string; scope: 'source' | 'outputs' }, ttl: number) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setAudience(FILES_AUDIENCE).setIssuedAt().setExpirationTime(`${ttl}s`).sign(filesKey);
   async function readFileToken(token: string, scope: 'source' | 'outputs') {
     try {
       const { payload } = await jwtVerify(token, filesKey, { algorithms: ['HS256'], audience: FILES_AUDIENCE });
@@ -102,26 +100,11 @@ export async function encoderRoutes(app: FastifyInstance) {
         const video = await db().selectFrom('videos').select(['id', 'encoding_job_id', 'encoding_status', 'source_filename', 'source_size', 'deleted_at'])
           .where('id', '=', job.data.video_id).executeTakeFirst();
         // A job superseded by a newer source, or already settled, is retired silently.
-        if (!video || video.deleted_at || video.encoding_job_id !== job.id || ['ready', 'error'].includes(video.encoding_status)) {
+        if (!isCurrent(video, job.id)) {
           await app.jobs.boss.complete(QUEUES.videoEncode, job.id);
           continue;
         }
-        const leaseS = app.config.ENCODER_LEASE_S;
-        await db().insertInto('encoding_leases').values({ job_id: job.id, video_id: video.id, encoder_id: encoder.id, lease_until: new Date(Date.now() + leaseS * 1000) })
-          .onConflict((oc) => oc.column('job_id').doUpdateSet({ encoder_id: encoder.id, lease_until: new Date(Date.now() + leaseS * 1000) })).execute();
-        const ttl = Math.max(leaseS * 4, 3600);
-        const base = baseOf(request);
-        const detail = await app.jobs.boss.getJobById(QUEUES.videoEncode, job.id);
-        return ok({
-          job_id: job.id,
-          video_id: video.id,
-          attempt: (detail?.retryCount ?? 0) + 1,
-          source: { url: `${base}/api/v1/encoders/files/${await fileToken({ vid: video.id, job: job.id, scope: 'source' }, ttl)}`, filename: video.source_filename ?? 'source', size: video.source_size },
-          outputs: { prefix: `encodings/${video.id}/`, upload_url: `${base}/api/v1/encoders/files/${await fileToken({ vid: video.id, job: job.id, scope: 'outputs' }, ttl)}` },
-          heartbeat_url: `${base}/api/v1/encoders/jobs/${job.id}/heartbeat`,
-          callback_url: `${base}/api/v1/internal/encoding-callback`,
-          lease_s: leaseS,
-        });
+        return ok(await takeJob(app, job.id, video, encoder.id, baseOf(request)));
       }
       if (gone || Date.now() >= deadline) return ok(null);
       // Woken at once by a job committed on this node; polling covers the other nodes.
@@ -205,11 +188,55 @@ export async function encoderRoutes(app: FastifyInstance) {
   });
   });
 
+  // --- push dispatch (optional): the API hands jobs to an encoder service itself
+  if (app.config.ENCODER_PUSH_URL) {
+    const { startPushDispatch } = await import('./push.ts');
+    const stop = await startPushDispatch(app, app.config.ENCODER_PUSH_URL);
+    app.addHook('onClose', async () => stop());
+  }
+
   // --- leases: a job whose encoder stopped heartbeating goes back to the queue
   const everyMs = Math.max(500, app.config.ENCODER_LEASE_S * 250);
   const timer = setInterval(() => void reapExpiredLeases(app).catch((err: unknown) => app.log.warn({ err }, 'lease reaper failed')), everyMs);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
+}
+
+interface CandidateVideo {
+  id: number;
+  encoding_job_id: string | null;
+  encoding_status: string;
+  source_filename: string | null;
+  source_size: number | null;
+  deleted_at: Date | null;
+}
+
+/** A job is handed out only if it is still its video's current, unsettled job. */
+export function isCurrent(video: CandidateVideo | undefined, jobId: string): video is CandidateVideo {
+  return Boolean(video && !video.deleted_at && video.encoding_job_id === jobId && !['ready', 'error'].includes(video.encoding_status));
+}
+
+/** Leases a fetched job to an encoder and builds what the encoder needs (same payload for pull and push). */
+export async function takeJob(app: FastifyInstance, jobId: string, video: CandidateVideo, encoderId: string, base: string) {
+  const leaseS = app.config.ENCODER_LEASE_S;
+  const until = new Date(Date.now() + leaseS * 1000);
+  await app.dbh.db.insertInto('encoding_leases').values({ job_id: jobId, video_id: video.id, encoder_id: encoderId, lease_until: until })
+    .onConflict((oc) => oc.column('job_id').doUpdateSet({ encoder_id: encoderId, lease_until: until })).execute();
+  const ttl = Math.max(leaseS * 4, 3600);
+  const key = app.keys.derive('encoder-files');
+  const fileToken = (scope: 'source' | 'outputs') => new SignJWT({ vid: video.id, job: jobId, scope })
+    .setProtectedHeader({ alg: 'HS256' }).setAudience(FILES_AUDIENCE).setIssuedAt().setExpirationTime(`${ttl}s`).sign(key);
+  const detail = await app.jobs.boss.getJobById(QUEUES.videoEncode, jobId);
+  return {
+    job_id: jobId,
+    video_id: video.id,
+    attempt: (detail?.retryCount ?? 0) + 1,
+    source: { url: `${base}/api/v1/encoders/files/${await fileToken('source')}`, filename: video.source_filename ?? 'source', size: video.source_size },
+    outputs: { prefix: `encodings/${video.id}/`, upload_url: `${base}/api/v1/encoders/files/${await fileToken('outputs')}` },
+    heartbeat_url: `${base}/api/v1/encoders/jobs/${jobId}/heartbeat`,
+    callback_url: `${base}/api/v1/internal/encoding-callback`,
+    lease_s: leaseS,
+  };
 }
 
 /** Fails the pg-boss job of every expired lease; the video returns to `queued`, or to `error` after the last attempt. */

@@ -56,7 +56,7 @@ export async function createTestDatabase(adminUrl: string) {
 }
 
 export async function startTestApp(
-  opts: { env?: Record<string, string>; build?: BuildOptions } = {},
+  opts: { env?: Record<string, string>; build?: BuildOptions; port?: number } = {},
 ): Promise<TestApp> {
   const testDb = TEST_POSTGRES_URL && !opts.env?.DATABASE_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
   const mediaDir = await mkdtemp(path.join(tmpdir(), 'pod-media-'));
@@ -81,7 +81,7 @@ export async function startTestApp(
     await rm(mediaDir, { recursive: true, force: true });
     throw err;
   }
-  await app.listen({ host: config.HOST, port: 0 });
+  await app.listen({ host: config.HOST, port: opts.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
