@@ -2,7 +2,8 @@
 // (Debian: apt-get install ffmpeg): an HLS ladder (360p/720p/1080p, capped at
 // the source height; MPEG-TS segments; master playlist), one mp4 for
 // download/LMS, an m4a audio track, a poster and thumbnails, embedded
-// subtitles as WebVTT. Reads the source over HTTP (byte ranges).
+// subtitles as WebVTT. Works on a local copy of the source (worker.ts
+// downloads it once; ffmpeg would otherwise re-read it over HTTP per output).
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,12 +1,17 @@
 // The reference encoder's protocol client (pull mode): register, long-poll
 // for jobs, heartbeat while encoding, upload every output file, finish with a
 // signed callback (retried with the same webhook-id on network errors/5xx).
+// Every exchange with the API survives a restart of the API or its database:
+// the source is downloaded once (resuming with Range), uploads and callbacks
+// are retried; if the API stays away longer than that, the job is dropped
+// without a verdict and its lease lapses, so the API re-queues it.
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Webhook } from 'standardwebhooks';
 import { encode } from './ffmpeg.ts';
 
@@ -62,6 +67,50 @@ function jsonPoster(signal: AbortSignal) {
   };
 }
 
+/** The API could not be reached (network error or 5xx) within the retry budget. */
+export class ApiUnavailableError extends Error {}
+
+const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
+
+/**
+ * fetch() again on network errors, 429 and 5xx, with backoff (≈ 1 min in
+ * all); `init` is called per attempt so a streamed body can be re-opened.
+ */
+async function fetchRetrying(url: string, init: () => Promise<RequestInit> | RequestInit, signal: AbortSignal): Promise<Response> {
+  let last = 'no attempt';
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(url, { ...(await init()), signal });
+      if (res.status < 500 && res.status !== 429) return res;
+      last = `HTTP ${res.status}`;
+      await res.body?.cancel();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      last = (err as Error).message;
+    }
+    const delay = RETRY_DELAYS_MS[attempt];
+    if (delay === undefined) throw new ApiUnavailableError(`${url.split('?')[0]!.slice(0, 80)}…: ${last}`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Downloads the job's source to `file`, resuming where a broken transfer stopped. */
+async function downloadSource(url: string, file: string, signal: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const have = await stat(file).then((s) => s.size, () => 0);
+    const res = await fetchRetrying(url, () => ({ headers: have ? { range: `bytes=${have}-` } : {} }), signal);
+    if (res.status === 416) return; // nothing left to fetch
+    if (res.status !== 200 && res.status !== 206) throw Object.assign(new Error(`source download refused: HTTP ${res.status}`), { code: 'source_unavailable' });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(file, { flags: res.status === 206 ? 'a' : 'w' }));
+      return;
+    } catch (err) {
+      if (signal.aborted || attempt >= RETRY_DELAYS_MS.length) throw new ApiUnavailableError(`source download broke: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
 /**
  * Processes one job (pull or push): heartbeats, ffmpeg, output uploads, the
  * signed callback. `auth` is the encoder token header (push jobs carry theirs).
@@ -74,19 +123,15 @@ export function jobProcessor(opts: { webhookSecret: string; workDir?: string; lo
   async function callback(callbackUrl: string, event: Record<string, unknown>) {
     const id = `evt_${randomUUID()}`;
     const body = JSON.stringify(event);
-    for (let attempt = 0; attempt < 6; attempt++) {
+    // Same webhook-id on every attempt (the API applies it once); a fresh
+    // timestamp and signature each time.
+    await fetchRetrying(callbackUrl, () => {
       const now = new Date();
-      try {
-        const res = await fetch(callbackUrl, {
-          method: 'POST', body,
-          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, body) },
-        });
-        if (res.status < 500) return;
-      } catch {
-        // network: retry
-      }
-      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-    }
+      return {
+        method: 'POST', body,
+        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, body) },
+      };
+    }, signal);
   }
 
   async function uploadAll(dir: string, uploadUrl: string) {
@@ -101,10 +146,10 @@ export function jobProcessor(opts: { webhookSecret: string; workDir?: string; lo
     };
     for (const rel of await walk('')) {
       const file = path.join(dir, rel);
-      const res = await fetch(`${uploadUrl}/${rel.split('/').map(encodeURIComponent).join('/')}`, {
+      const res = await fetchRetrying(`${uploadUrl}/${rel.split('/').map(encodeURIComponent).join('/')}`, async () => ({
         method: 'PUT', body: Readable.toWeb(createReadStream(file)) as ReadableStream,
         headers: { 'content-length': String((await stat(file)).size) }, duplex: 'half',
-      } as RequestInit & { duplex: 'half' });
+      } as RequestInit & { duplex: 'half' }), signal);
       if (res.status !== 200) throw new Error(`upload of ${rel} failed: ${res.status}`);
     }
   }
@@ -129,17 +174,27 @@ export function jobProcessor(opts: { webhookSecret: string; workDir?: string; lo
       if (progress !== sent || Date.now() - lastBeat >= leaseEvery) void beat();
     }, Math.min(1000, leaseEvery));
     const work = await mkdtemp(path.join(opts.workDir ?? tmpdir(), 'pod-encode-'));
+    const out = path.join(work, 'out');
     try {
-      const result = await encode(job.source.url, work, job.outputs.prefix, (p) => (progress = p));
+      await mkdir(out);
+      const source = path.join(work, 'source');
+      await downloadSource(job.source.url, source, signal);
+      const result = await encode(source, out, job.outputs.prefix, (p) => (progress = p));
       if (lost) return log(`job ${job.job_id} was taken back; dropping its result`);
-      await uploadAll(work, job.outputs.upload_url);
+      await uploadAll(out, job.outputs.upload_url);
       await callback(job.callback_url, { type: 'encoding.ready', video_id: job.video_id, job_id: job.job_id, outputs: result.outputs });
       log(`job ${job.job_id} ready`);
     } catch (err) {
-      const code = /^[a-z0-9_]{1,64}$/.test(String((err as { code?: unknown }).code)) ? String((err as { code: string }).code) : 'encoding_failed';
+      if (err instanceof ApiUnavailableError) {
+        // No verdict: the lease lapses and the API re-queues the job.
+        return log(`job ${job.job_id} abandoned, the API is unreachable: ${err.message}`);
+      }
+      const raw = (err as { code?: unknown }).code;
+      const code = typeof raw === 'string' && /^[a-z0-9_]{1,64}$/.test(raw) ? raw : 'encoding_failed';
       log(`job ${job.job_id} failed: ${(err as Error).message}`);
       if (!lost && !signal.aborted) {
-        await callback(job.callback_url, { type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } });
+        await callback(job.callback_url, { type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } })
+          .catch((e: unknown) => log(`job ${job.job_id}: its error could not be reported (the lease will lapse)`, e));
       }
     } finally {
       clearInterval(timer);
