@@ -2,6 +2,9 @@
 // Server-Sent Events. Same access rule as the video's detail (404 when the
 // caller may not see it). The current state is sent at once, then every
 // change; a comment line every 15 s keeps proxies from closing the stream.
+// Changes applied in this process arrive at once (EncodingBus); the row is
+// also re-read every few seconds, so a stream held by one API node sees a
+// callback that landed on another node without a shared message bus.
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { OPTIONAL_AUTH } from '../core/openapi.ts';
@@ -10,6 +13,13 @@ import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import type { EncodingState, EncodingStatus } from './state.ts';
 
 const KEEPALIVE_MS = 15_000;
+const RECHECK_MS = 3_000;
+
+const stateOf = (row: { encoding_status: string; encoding_progress: number | null; encoding_error_code: string | null; encoding_error_message: string | null }): EncodingState => ({
+  status: row.encoding_status as EncodingStatus,
+  progress: row.encoding_progress,
+  error: row.encoding_error_code ? { code: row.encoding_error_code, message: row.encoding_error_message ?? '' } : null,
+});
 
 export async function encodingEventsRoute(app: FastifyInstance) {
   // Open streams, ended when the server closes (graceful shutdown must not wait on them).
@@ -38,16 +48,24 @@ export async function encodingEventsRoute(app: FastifyInstance) {
       connection: 'keep-alive',
       'x-accel-buffering': 'no', // nginx: do not buffer the stream
     });
-    const send = (state: EncodingState) => res.write(`event: encoding\ndata: ${JSON.stringify(state)}\n\n`);
-    send({
-      status: row.encoding_status as EncodingStatus,
-      progress: row.encoding_progress,
-      error: row.encoding_error_code ? { code: row.encoding_error_code, message: row.encoding_error_message ?? '' } : null,
-    });
+    let last = '';
+    const send = (state: EncodingState) => {
+      const data = JSON.stringify(state);
+      if (data === last) return;
+      last = data;
+      res.write(`event: encoding\ndata: ${data}\n\n`);
+    };
+    send(stateOf(row));
     const unsubscribe = app.encodingBus.subscribe(row.id, send);
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    const recheck = setInterval(() => {
+      app.dbh.db.selectFrom('videos').select(['encoding_status', 'encoding_progress', 'encoding_error_code', 'encoding_error_message'])
+        .where('id', '=', row.id).executeTakeFirst()
+        .then((fresh) => fresh && !res.writableEnded && send(stateOf(fresh)), () => {}); // a database outage: the next tick tries again
+    }, RECHECK_MS);
     const close = () => {
       clearInterval(keepalive);
+      clearInterval(recheck);
       unsubscribe();
       open.delete(end);
     };
