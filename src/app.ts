@@ -28,6 +28,11 @@ import { encodingCallbackRoute } from './encoding/callback.ts';
 import { encodingEventsRoute } from './encoding/events-route.ts';
 import { encoderRoutes } from './encoding/encoders.ts';
 import { EncodingBus } from './encoding/state.ts';
+import { chapterRoutes } from './delivery/chapters.ts';
+import { playerConfigRoute } from './delivery/config-route.ts';
+import { mediaRoutes } from './delivery/media-routes.ts';
+import { oembedRoute } from './delivery/oembed.ts';
+import { trackRoutes } from './delivery/tracks.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -129,6 +134,11 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(encodingCallbackRoute);
   await app.register(encodingEventsRoute);
   await app.register(encoderRoutes);
+  await app.register(playerConfigRoute);
+  await app.register(trackRoutes);
+  await app.register(chapterRoutes);
+  await app.register(mediaRoutes);
+  await app.register(oembedRoute);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

@@ -71,6 +71,14 @@ export const ConfigSchema = Type.Object({
   ENCODING_MAX_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
   ENCODING_RETRY_DELAY_S: Type.Integer({ default: 30, minimum: 0 }),
 
+  // --- delivery (player config, media files, oEmbed)
+  MEDIA_URL_TTL_S: Type.Integer({ default: 3 * 3600, minimum: 60, maximum: 7 * 86_400 }),
+  MEDIA_SERVE_MODE: Type.Union([Type.Literal('app'), Type.Literal('x-accel'), Type.Literal('redirect')], { default: 'app' }),
+  MEDIA_ACCEL_PREFIX: Type.String({ default: '/_protected_media/', pattern: '^/([\\w.-]+/)*$' }),
+  MEDIA_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  MEDIA_PUBLIC_MAX_AGE_S: Type.Integer({ default: 86_400, minimum: 0 }),
+  OEMBED_EMBED_URL: Type.Optional(Type.String({ pattern: '\\{slug\\}' })),
+
   // --- uploads
   UPLOAD_MAX_BYTES: Type.Integer({ default: 20 * 1024 ** 3, minimum: 1 }),
   UPLOAD_QUOTA_BYTES: Type.Integer({ default: 200 * 1024 ** 3, minimum: 0 }),

@@ -17,6 +17,8 @@ export const TAGS = [
   { name: 'taxonomy', description: 'Types, disciplines and tags' },
   { name: 'uploads', description: 'Resumable uploads (tus 1.0): any tus client works' },
   { name: 'encoding', description: 'Encoding state: encoder callbacks (signed) and the live status stream' },
+  { name: 'delivery', description: 'Player configuration, subtitle tracks, chapters, oEmbed' },
+  { name: 'media', description: 'Media files: signed (private videos) or public URLs handed out by the player configuration' },
 ];
 
 /** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */

@@ -28,6 +28,7 @@ export const EncodingOutputs = Type.Object({
   poster: Type.Union([Key, Type.Null()]),
   duration: Type.Number({ minimum: 0, maximum: 1e7 }),
   subtitles: Type.Array(Type.Object({ key: Key, lang: Type.String({ pattern: '^[a-z]{2,3}$' }), label: Type.Optional(Type.String({ maxLength: 100 })) }), { maxItems: 50 }),
+  storyboard: Type.Optional(Type.Object({ vtt: Key }, { description: 'Scrub previews: a WebVTT of image (sprite#xywh) cues' })),
 }, { additionalProperties: false });
 export type EncodingOutputs = Static<typeof EncodingOutputs>;
 
@@ -63,7 +64,7 @@ export function decide(current: { status: EncodingStatus; progress: number | nul
 export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): string | null {
   const prefix = `encodings/${videoId}/`;
   const keys = [o.hls_master, ...o.renditions.map((r) => r.playlist), ...o.mp4.map((m) => m.key), ...(o.audio ? [o.audio.key] : []),
-    ...o.thumbnails, ...(o.poster ? [o.poster] : []), ...o.subtitles.map((s) => s.key)];
+    ...o.thumbnails, ...(o.poster ? [o.poster] : []), ...o.subtitles.map((s) => s.key), ...(o.storyboard ? [o.storyboard.vtt] : [])];
   return keys.find((k) => !k.startsWith(prefix)) ?? null;
 }
 

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
+import { markEncoded } from '../test-support/encoded.ts';
 import { expected, KINDS, markdownTable, PATHS, ROLES, type Kind, type Role } from './acl-matrix.ts';
 
 const SETTINGS: Record<Kind, Record<string, unknown>> = {
@@ -45,7 +46,7 @@ describe('ACL matrix', () => {
       assert.equal(created.status, 201, created.text);
       const { id, slug } = created.body.data;
       // Fixture: the encoding pipeline is not under test here; mark it encoded.
-      await t.app.dbh.db.updateTable('videos').set({ ready_at: new Date(), encoding_status: 'ready' }).where('id', '=', id).execute();
+      await markEncoded(t, id);
       const link = await t.request('POST', `/api/v1/videos/${slug}/access-tokens`, { headers: owner.auth, json: { name: 'matrix' } });
       assert.equal(link.status, 201, link.text);
       videos.set(kind, { id, slug, token: link.body.data.token });
@@ -56,8 +57,22 @@ describe('ACL matrix', () => {
   async function observe(role: Role, kind: Kind, path: (typeof PATHS)[number]): Promise<'see' | 'locked' | 'hidden'> {
     const v = videos.get(kind)!;
     const h = headers.get(role)!;
+    const query = role === 'private-link holder' ? `?token=${v.token}` : '';
+    if (path === 'player config' || path === 'media file') {
+      const res = await t.request('GET', `/api/v1/videos/${v.slug}/config${query}`, { headers: h });
+      if (res.status === 404 || res.status === 403) {
+        assert.equal(res.body.errors[0].code, res.status === 404 ? 'not_found' : 'password_required');
+        return res.status === 404 ? 'hidden' : 'locked';
+      }
+      assert.equal(res.status, 200, res.text);
+      if (path === 'player config') return 'see';
+      // The media URL works with no credentials at all (it is the credential).
+      const master = await fetch(res.body.data.hls.master);
+      assert.equal(master.status, 200, `${kind}: ${res.body.data.hls.master}`);
+      assert.match(await master.text(), /^#EXTM3U/);
+      return 'see';
+    }
     if (path === 'detail') {
-      const query = role === 'private-link holder' ? `?token=${v.token}` : '';
       const res = await t.request('GET', `/api/v1/videos/${v.slug}${query}`, { headers: h });
       if (res.status === 404) {
         assert.equal(res.body.errors[0].code, 'not_found');

@@ -4,7 +4,7 @@
 
 export const ROLES = ['anonymous', 'stranger', 'group member', 'owner', 'additional owner', 'staff', 'superuser', 'private-link holder'] as const;
 export const KINDS = ['public', 'public+password', 'draft', 'restricted', 'restricted+groups', 'restricted+password'] as const;
-export const PATHS = ['list', 'search', 'channel listing', 'detail'] as const;
+export const PATHS = ['list', 'search', 'channel listing', 'detail', 'player config', 'media file'] as const;
 
 export type Role = (typeof ROLES)[number];
 export type Kind = (typeof KINDS)[number];
@@ -16,6 +16,8 @@ export type Outcome = 'see' | 'locked' | 'hidden';
 // Rows: kinds. Columns: roles in ROLES order. Values: outcome on the
 // detail path; list, search and channel listing follow, except for the
 // private-link holder whose link only opens the detail (lists: as anonymous).
+// Player config and media files: 'see' = config 200 and its HLS master URL
+// fetches; 'locked' = config 403 password_required; 'hidden' = config 404.
 const S = 'see', L = 'locked', H = 'hidden';
 export const DETAIL: Record<Kind, Outcome[]> = {
   //                      anon stranger member owner addl staff super link
@@ -28,7 +30,7 @@ export const DETAIL: Record<Kind, Outcome[]> = {
 };
 
 export function expected(role: Role, kind: Kind, path: ReadPath): Outcome {
-  if (role === 'private-link holder' && path !== 'detail') return expected('anonymous', kind, path);
+  if (role === 'private-link holder' && !['detail', 'player config', 'media file'].includes(path)) return expected('anonymous', kind, path);
   return DETAIL[kind][ROLES.indexOf(role)]!;
 }
 

@@ -18,7 +18,7 @@ export function selectVideos(db: Db) {
       'v.id', 'v.slug', 'v.title', 'v.description', 'v.owner_id', 'v.date_added', 'v.date_evt', 'v.duration',
       'v.is_draft', 'v.is_restricted', 'v.allow_downloading', 'v.is_360', 'v.licence', 'v.main_lang', 'v.cursus',
       'v.thumbnail_url', 'v.encoding_status', 'v.encoding_progress', 'v.encoding_error_code', 'v.encoding_error_message',
-      'v.ready_at', 'v.deleted_at', 'v.updated_at',
+      'v.ready_at', 'v.deleted_at', 'v.updated_at', 'v.encoding_updated_at',
       sql<boolean>`v.password_hash is not null`.as('has_password'),
       sql<PersonJson>`json_build_object('id', o.id, 'username', o.username, 'first_name', o.first_name, 'last_name', o.last_name)`.as('owner'),
       sql<RefJson | null>`(select json_build_object('id', t.id, 'slug', t.slug, 'title', t.title) from types t where t.id = v.type_id)`.as('type'),

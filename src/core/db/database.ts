@@ -6,6 +6,7 @@ import type { ChannelLinkTables, ChannelsTable, TagsTable, TaxonomyTable, Themes
 import type { AccessGroupMembersTable, AccessGroupsTable, UsersTable } from '../../users/tables.ts';
 import type { UploadsTable } from '../../uploads/tables.ts';
 import type { EncodersTable, EncodingEventsTable, EncodingLeasesTable } from '../../encoding/tables.ts';
+import type { VideoChaptersTable, VideoTracksTable } from '../../delivery/tables.ts';
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 
 export interface SchemaMigrationsTable {
@@ -33,4 +34,6 @@ export interface Database extends VideoLinkTables, ChannelLinkTables {
   encoding_events: EncodingEventsTable;
   encoders: EncodersTable;
   encoding_leases: EncodingLeasesTable;
+  video_tracks: VideoTracksTable;
+  video_chapters: VideoChaptersTable;
 }

@@ -1,0 +1,96 @@
+// GET /api/v1/videos/{ref}/config — everything a player needs in one call:
+// HLS master and renditions, mp4 and audio-only sources, subtitle tracks,
+// chapters (JSON + a WebVTT chapters track), poster, thumbnails, storyboard,
+// duration, and when the media URLs expire. Same visibility as the detail
+// (404), plus the watch rule (a password needs an unlock token: 403).
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { Envelope, ok } from '../core/envelope.ts';
+import { AppError } from '../core/errors.ts';
+import { OPTIONAL_AUTH } from '../core/openapi.ts';
+import type { EncodingOutputs } from '../encoding/state.ts';
+import { canWatch } from '../policy/video-policy.ts';
+import { factsOf } from '../videos/queries.ts';
+import { visibleVideo } from '../videos/routes.ts';
+import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
+import { chapterRows, CHAPTERS_VTT } from './chapters.ts';
+import { mediaUrls } from './media-urls.ts';
+import { trackRows } from './tracks.ts';
+
+const Url = Type.String({ format: 'uri' });
+const PlayerConfig = Type.Object({
+  video: Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), duration: Type.Integer({ description: 'seconds' }) }),
+  encoding: Type.Object({ status: Type.String(), ready: Type.Boolean({ description: 'Playable outputs exist (possibly while a re-encode runs)' }) }),
+  hls: Type.Union([Type.Object({
+    master: Url,
+    renditions: Type.Array(Type.Object({ url: Url, width: Type.Integer(), height: Type.Integer(), bitrate: Type.Integer(), codecs: Type.String() })),
+  }), Type.Null()]),
+  mp4: Type.Array(Type.Object({ url: Url, height: Type.Integer(), type: Type.Literal('video/mp4') })),
+  audio: Type.Union([Type.Object({ url: Url, type: Type.Literal('audio/mp4'), codecs: Type.String() }), Type.Null()]),
+  tracks: Type.Array(Type.Object({
+    id: Type.Union([Type.Integer(), Type.Null()], { description: 'null for a track extracted by the encoder' }),
+    kind: Type.Union([Type.Literal('subtitles'), Type.Literal('captions')]),
+    lang: Type.String(), label: Type.String(), default: Type.Boolean(), url: Url, type: Type.Literal('text/vtt'),
+  })),
+  chapters: Type.Array(Type.Object({ id: Type.Integer(), title: Type.String(), time_start: Type.Number() })),
+  chapters_vtt: Type.Union([Url, Type.Null()], { description: 'A <track kind="chapters"> source' }),
+  poster: Type.Union([Url, Type.Null()]),
+  thumbnails: Type.Array(Url),
+  storyboard_vtt: Type.Union([Url, Type.Null()]),
+  access: Type.Object({
+    public: Type.Boolean({ description: 'true: long-cached public URLs; false: signed URLs' }),
+    expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Fetch the configuration again before this (signed URLs stop working)' }),
+  }),
+});
+
+export async function playerConfigRoute(app: FastifyInstance) {
+  app.get('/api/v1/videos/:ref/config', {
+    schema: {
+      tags: ['delivery'], summary: 'Player configuration: sources, tracks, chapters, poster, URL expiry (ETag; 403 password_required)',
+      security: OPTIONAL_AUTH, params: VideoRefParams, querystring: VideoAccessQuery,
+      response: { 200: Envelope(PlayerConfig), 304: Type.String({ description: 'Not modified (If-None-Match)' }) },
+    },
+  }, async (request, reply) => {
+    const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    const facts = factsOf(row);
+    if (!canWatch(request.principal, facts, grants)) {
+      throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
+    }
+    const db = app.dbh.db;
+    const enc = await db.selectFrom('videos').select(['encoding_outputs']).where('id', '=', row.id).executeTakeFirstOrThrow();
+    const outputs = (typeof enc.encoding_outputs === 'string' ? JSON.parse(enc.encoding_outputs) : enc.encoding_outputs) as EncodingOutputs | null;
+    const media = mediaUrls(app, request, { id: row.id, facts, version: row.encoding_updated_at });
+    const [tracks, chapters] = await Promise.all([trackRows(db, row.id), chapterRows(db, row.id)]);
+
+    // Uploaded tracks first; a subtitle the encoder extracted shows only if no uploaded track has its language.
+    const extracted = (outputs?.subtitles ?? []).filter((s) => !tracks.some((t) => t.kind === 'subtitles' && t.lang === s.lang));
+    const data: Static<typeof PlayerConfig> = {
+      video: { id: row.id, slug: row.slug, title: row.title, duration: row.duration },
+      encoding: { status: row.encoding_status, ready: Boolean(outputs) },
+      hls: outputs ? {
+        master: media.url(outputs.hls_master),
+        renditions: outputs.renditions.map((r) => ({ url: media.url(r.playlist), width: r.width, height: r.height, bitrate: r.bitrate, codecs: r.codecs })),
+      } : null,
+      mp4: (outputs?.mp4 ?? []).map((m) => ({ url: media.url(m.key), height: m.height, type: 'video/mp4' as const })),
+      audio: outputs?.audio ? { url: media.url(outputs.audio.key), type: 'audio/mp4', codecs: outputs.audio.codecs } : null,
+      tracks: [
+        ...tracks.map((t) => ({ id: t.id, kind: t.kind, lang: t.lang, label: t.label, default: t.is_default, url: media.url(t.storage_key), type: 'text/vtt' as const })),
+        ...extracted.map((s) => ({ id: null, kind: 'subtitles' as const, lang: s.lang, label: s.label ?? s.lang, default: false, url: media.url(s.key), type: 'text/vtt' as const })),
+      ],
+      chapters,
+      chapters_vtt: chapters.length ? media.url(CHAPTERS_VTT(row.id, chapters)) : null,
+      poster: outputs?.poster ? media.url(outputs.poster) : null,
+      thumbnails: (outputs?.thumbnails ?? []).map((k) => media.url(k)),
+      storyboard_vtt: outputs?.storyboard ? media.url(outputs.storyboard.vtt) : null,
+      access: { public: media.public, expires_at: media.expires_at?.toISOString() ?? null },
+    };
+    const body = ok(data);
+    // Signed URLs change every 5 minutes (expiry step), so the ETag does too.
+    const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+    reply.header('etag', etag).header('vary', 'authorization, cookie, x-video-token')
+      .header('cache-control', media.public ? 'public, max-age=60' : 'private, no-cache');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send('');
+    return body;
+  });
+}

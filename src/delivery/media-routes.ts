@@ -1,0 +1,65 @@
+// Media file routes. Private videos: /media/t/<token>/<key> (media-tokens.ts).
+// Public videos: /media/p/<version>/<key>, long-cached; <version> changes
+// with each encoding so caches never serve an old rendition, and the video
+// must still be public now (checked per request, cached 10 s per process).
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { AppError } from '../core/errors.ts';
+import { canWatch } from '../policy/video-policy.ts';
+import { factsOf, videoByRef } from '../videos/queries.ts';
+import { mediaKeyVideo, verifyMediaToken } from './media-tokens.ts';
+import { checkedMediaKey, serveMedia } from './serve.ts';
+
+const PUBLIC_CHECK_MS = 10_000;
+
+const MediaResponses = {
+  200: Type.String({ description: 'The file (or, in x-accel mode, an empty body with X-Accel-Redirect for nginx)' }),
+  206: Type.String({ description: 'A byte range of the file' }),
+  302: Type.String({ description: 'redirect mode (S3): a presigned URL' }),
+  304: Type.String({ description: 'Not modified (If-None-Match)' }),
+};
+
+export async function mediaRoutes(app: FastifyInstance) {
+  const mediaKey = app.keys.derive('media-url');
+  const publicCache = new Map<number, { public: boolean; until: number }>();
+
+  /** Anonymous viewers may watch it now (cached briefly: many segments per second). */
+  async function isPublic(videoId: number): Promise<boolean> {
+    const hit = publicCache.get(videoId);
+    if (hit && hit.until > Date.now()) return hit.public;
+    const row = await videoByRef(app.dbh.db, String(videoId));
+    const pub = Boolean(row && canWatch(null, factsOf(row)));
+    if (publicCache.size > 10_000) publicCache.clear();
+    publicCache.set(videoId, { public: pub, until: Date.now() + PUBLIC_CHECK_MS });
+    return pub;
+  }
+
+  app.get('/media/t/:token/*', {
+    schema: {
+      tags: ['media'], summary: 'A media file of a private video, through a signed URL from the player configuration (403 when expired or tampered)',
+      params: Type.Object({ token: Type.String({ maxLength: 100 }), '*': Type.String({ maxLength: 1024 }) }),
+      response: MediaResponses,
+    },
+  }, async (request, reply) => {
+    const params = request.params as { token: string; '*': string };
+    const key = checkedMediaKey(params['*']);
+    verifyMediaToken(mediaKey, params.token, key);
+    const ttl = Number(params.token.split('.')[1]) - Math.floor(Date.now() / 1000);
+    return serveMedia(app, request, reply, key, { cacheControl: `private, max-age=${Math.max(0, Math.min(ttl, 3600))}`, ttlSeconds: ttl });
+  });
+
+  app.get('/media/p/:version/*', {
+    schema: {
+      tags: ['media'], summary: 'A media file of a public video (long-cached; 403 once the video is no longer public)',
+      params: Type.Object({ version: Type.String({ pattern: '^[0-9a-z]{1,16}$' }), '*': Type.String({ maxLength: 1024 }) }),
+      response: MediaResponses,
+    },
+  }, async (request, reply) => {
+    const key = checkedMediaKey((request.params as { '*': string })['*']);
+    const videoId = mediaKeyVideo(key);
+    if (videoId === undefined) throw new AppError(403, 'media_path_forbidden', 'This path is not a media file');
+    if (!(await isPublic(videoId))) throw new AppError(403, 'media_not_public', 'This video is not public: use the signed URLs of its player configuration');
+    const maxAge = app.config.MEDIA_PUBLIC_MAX_AGE_S;
+    return serveMedia(app, request, reply, key, { cacheControl: `public, max-age=${maxAge}`, ttlSeconds: maxAge });
+  });
+}
