@@ -8,7 +8,7 @@ import { createStorage, type Storage } from './core/storage/index.ts';
 import { startJobs, type Jobs } from './core/jobs.ts';
 import { migrate } from './core/db/migrate.ts';
 import { ErrorEnvelope } from './core/envelope.ts';
-import { installErrorHandler } from './core/error-handler.ts';
+import { answerFrameworkError, installErrorHandler } from './core/error-handler.ts';
 import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
 import { installValidation } from './core/validation.ts';
@@ -71,6 +71,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    frameworkErrors: answerFrameworkError,
   });
 
   app.decorate('config', config);

@@ -88,6 +88,15 @@ describe('envelope and error mapping', () => {
     assert.equal(res.status, 405);
   });
 
+  it('routing failures: bad percent-encoding → 400 bad_request, over-long path segment → 414 uri_too_long', async () => {
+    const bad = await t.request('GET', '/api/v1/videos/%E0%A4%A');
+    assert.equal(bad.status, 400, bad.text);
+    assertErrorEnvelope(bad.body, 'bad_request');
+    const long = await t.request('GET', `/api/v1/videos/${'x'.repeat(600)}`);
+    assert.equal(long.status, 414, long.text);
+    assertErrorEnvelope(long.body, 'uri_too_long');
+  });
+
   it('malformed JSON → 400 invalid_json', async () => {
     const res = await t.request('POST', '/api/v1/__test/echo', { body: '{"title": ', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 400);

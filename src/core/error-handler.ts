@@ -47,6 +47,7 @@ const FRAMEWORK_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'bad_request', 'The Content-Type header is invalid'],
   FST_ERR_BAD_URL: [400, 'bad_request', 'The URL is malformed'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'A path segment is longer than any identifier this API accepts'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request could not be routed'],
   FST_CSRF_MISSING_SECRET: [403, 'csrf_failed', 'CSRF check failed: no CSRF cookie; get a token from GET /api/v1/auth/csrf'],
   FST_CSRF_INVALID_TOKEN: [403, 'csrf_failed', 'CSRF check failed: send the X-CSRF-Token header issued with the session'],
@@ -61,6 +62,15 @@ export function sendError(
 ) {
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   return reply.code(statusCode).send({ status: 'error', data: null, errors, meta: { request_id: String(request.id) } });
+}
+
+/**
+ * Fastify's `frameworkErrors` hook: errors raised while routing (malformed
+ * URL, over-long path parameter), before any route or error handler runs.
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const [status, code, message] = FRAMEWORK_CODES[err.code] ?? [400, 'bad_request', 'The request could not be routed'];
+  return sendError(request, reply, status, [{ code, message }]);
 }
 
 export function installErrorHandler(

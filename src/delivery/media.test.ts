@@ -39,7 +39,7 @@ describe('media delivery', () => {
   });
   after(() => t.close());
 
-  const config = async (name: string, headers = owner.auth) => {
+  const config = async (name: string, headers: Record<string, string> = owner.auth) => {
     const res = await t.request('GET', `/api/v1/videos/${vids[name]!.slug}/config`, { headers });
     assert.equal(res.status, 200, res.text);
     return res.body.data;
@@ -72,7 +72,7 @@ describe('media delivery', () => {
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), vids.restricted!.fx.segment(0).subarray(10, 20));
     const beyond = await fetch(segmentUrl, { headers: { range: 'bytes=99999-' } });
     assert.equal(beyond.status, 416);
-    assert.equal((await beyond.json()).errors[0].code, 'range_not_satisfiable');
+    assert.equal(((await beyond.json()) as any).errors[0].code, 'range_not_satisfiable');
     const again = await fetch(segmentUrl, { headers: { 'if-none-match': segment.headers.get('etag')! } });
     assert.equal(again.status, 304);
 
@@ -80,7 +80,7 @@ describe('media delivery', () => {
     const old = signMediaToken(t.app.keys.derive('media-url'), vids.restricted!.id, 60, Date.now() - 3600_000);
     const expired = await fetch(segmentUrl.href.replace(/\/media\/t\/[^/]+\//, `/media/t/${old.token}/`));
     assert.equal(expired.status, 403);
-    assert.equal((await expired.json()).errors[0].code, 'media_token_expired');
+    assert.equal(((await expired.json()) as any).errors[0].code, 'media_token_expired');
   });
 
   it('tampered, wrong-video, wrong-prefix, traversal and unknown-type requests → 403 envelopes', async () => {
