@@ -107,7 +107,12 @@ export async function startTestApp(
       return { status: res.status, headers: res.headers, body: parsed as any, text };
     },
     async close() {
+      // A socket that a client opened and then abandoned before sending a
+      // request (an aborted fetch) is neither idle nor busy to Node: it would
+      // hold close() until headersTimeout (~60 s). Tests do not need that grace.
+      const force = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
+      clearTimeout(force);
       await testDb?.drop();
       await rm(mediaDir, { recursive: true, force: true });
     },
