@@ -69,6 +69,7 @@ async function measure(url: string) {
   const check = await fetch(url);
   const bytes = (await check.arrayBuffer()).byteLength;
   if (check.status !== 200 || bytes !== SEGMENT) throw new Error(`${url}: ${check.status}, ${bytes} bytes`);
+  await autocannon({ url, duration: 2, connections: CONNECTIONS }); // warm-up (JIT, page cache, keep-alive pools)
   const r = await autocannon({ url, duration: DURATION, connections: CONNECTIONS });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { mibps: r.throughput.average / 1024 / 1024, rps: r.requests.average, p99: r.latency.p99 };

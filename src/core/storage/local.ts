@@ -39,7 +39,8 @@ export class LocalStorage implements Storage {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.localPath(key);
     await stat(file); // ENOENT before a stream is handed out
-    return createReadStream(file, range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads: media files are megabytes; 64 KiB reads cost a syscall and an event-loop turn each.
+    return createReadStream(file, { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async stat(key: string): Promise<StoredObject | null> {
