@@ -64,6 +64,10 @@ describe('player config', () => {
     assert.equal(changed.status, 200, 'a changed video is a new ETag');
     assert.equal(changed.body.data.video.title, 'Renamed');
     for (const url of [d.hls.master, d.mp4[0].url, d.audio.url, d.poster]) assert.equal((await fetch(url)).status, 200, url);
+    // The video JSON (detail and lists) gives the same poster URL as its thumbnail.
+    assert.equal((await t.request('GET', `/api/v1/videos/${v.public.slug}`)).body.data.thumbnail, d.poster);
+    const listed = (await t.request('GET', '/api/v1/videos')).body.data.find((x: any) => x.id === v.public.id);
+    assert.equal(listed.thumbnail, d.poster);
   });
 
   it('draft: 404 to anonymous and strangers; private signed URLs for the owner, expiring after MEDIA_URL_TTL_S', async () => {
@@ -106,6 +110,11 @@ describe('player config', () => {
       assert.equal(res.headers.get('cache-control'), 'private, no-cache');
     }
     assert.equal((await config(v.password, owner.auth)).status, 200);
+    // Listed to everyone, but its poster only to who may watch.
+    assert.equal((await t.request('GET', `/api/v1/videos/${v.password.slug}`)).body.data.thumbnail, null);
+    const unlocked = (await t.request('GET', `/api/v1/videos/${v.password.slug}?token=${token}`)).body.data.thumbnail;
+    assert.match(unlocked, new RegExp(`/media/t/${v.password.id}\\.\\d+\\.[\\w-]{22}/encodings/${v.password.id}/poster\\.jpg$`));
+    assert.equal((await fetch(unlocked)).status, 200);
     // An unlock token of this video does not open another one.
     assert.equal((await config(v.draft, { 'x-video-token': token })).status, 404);
   });

@@ -11,6 +11,10 @@ export interface MediaUrls {
   expires_at: Date | null;
 }
 
+/** Builds the media URLs of any video for one request (lists, details). */
+export type MediaUrlFactory = (video: { id: number; facts: VideoFacts; version: Date | null }) => MediaUrls;
+export const mediaUrlFactory = (app: FastifyInstance, request: FastifyRequest): MediaUrlFactory => (video) => mediaUrls(app, request, video);
+
 export function mediaBase(app: FastifyInstance, request: FastifyRequest): string {
   return (app.config.MEDIA_BASE_URL ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
 }

@@ -98,6 +98,9 @@ describe('upload → reference encoder → ready (end to end)', { skip: !HAS_FFM
     assert.ok((await t.app.storage.stat(outputs.audio.key))!.size > 1_000);
     assert.ok((await t.app.storage.stat(outputs.poster))!.size > 1_000);
     assert.equal(outputs.thumbnails.length, 3);
-    assert.equal(video.body.data.thumbnail, outputs.poster);
+    assert.ok(video.body.data.thumbnail.endsWith(`/${outputs.poster}`), video.body.data.thumbnail);
+    const poster = await fetch(video.body.data.thumbnail);
+    assert.equal(poster.status, 200);
+    assert.equal(poster.headers.get('content-type'), 'image/jpeg');
   });
 });

@@ -1,6 +1,7 @@
 // Channels (curated collections) and their theme trees. Managers create and
 // delete channels and set who owns them; channel owners edit their channel's
 // presentation and themes. Themes are always addressed under their channel.
+import { mediaUrlFactory } from '../delivery/media-urls.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import Type, { type Static } from 'typebox';
@@ -176,7 +177,7 @@ export async function channelRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const c = await channelFor(request, (request.params as Static<typeof SlugParam>).slug);
-    const page = await listVideos(app, request.principal, request.query as ListQuery, { channelId: c.id });
+    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app, request), { channelId: c.id });
     return ok(page.items, page.meta);
   });
 

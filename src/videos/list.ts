@@ -1,6 +1,7 @@
 // The one listing query behind /videos, /videos/me, search and channel
 // listings: filters, full-text search, sorts, keyset pagination — always
 // under the policy's SQL filter.
+import type { MediaUrlFactory } from '../delivery/media-urls.ts';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type Type from 'typebox';
@@ -23,6 +24,7 @@ export async function listVideos(
   app: FastifyInstance,
   viewer: Viewer,
   q: ListQuery,
+  media: MediaUrlFactory,
   scope: { channelId?: number; editableBy?: number } = {},
 ) {
   const db = app.dbh.db;
@@ -94,5 +96,5 @@ export async function listVideos(
     const value = key === 'date_added' ? new Date(r.date_added).toISOString() : key === 'title' ? r.title : r.duration;
     return [value, r.id];
   });
-  return { items: page.items.map((r) => videoJson(r, viewer)), meta: page.meta };
+  return { items: page.items.map((r) => videoJson(r, viewer, media)), meta: page.meta };
 }

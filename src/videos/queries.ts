@@ -1,5 +1,6 @@
 // Reading videos with everything their JSON shows, and turning rows into
 // policy facts and API JSON.
+import type { MediaUrlFactory } from '../delivery/media-urls.ts';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Viewer } from '../auth/principal.ts';
 import type { Database } from '../core/db/database.ts';
@@ -46,8 +47,9 @@ export function factsOf(row: VideoRow): VideoFacts {
   };
 }
 
-export function videoJson(row: VideoRow, viewer: Viewer, grants: AccessGrants = {}) {
+export function videoJson(row: VideoRow, viewer: Viewer, media: MediaUrlFactory, grants: AccessGrants = {}) {
   const facts = factsOf(row);
+  const watchable = canWatch(viewer, facts, grants);
   return {
     id: row.id,
     slug: row.slug,
@@ -67,13 +69,14 @@ export function videoJson(row: VideoRow, viewer: Viewer, grants: AccessGrants = 
     is_restricted: row.is_restricted,
     restrict_access_to_groups: row.groups.map((g) => g.code_name),
     has_password: row.has_password,
-    is_locked: canSee(viewer, facts, grants) && !canWatch(viewer, facts, grants),
+    is_locked: canSee(viewer, facts, grants) && !watchable,
     allow_downloading: row.allow_downloading,
     is_360: row.is_360,
     licence: row.licence as (typeof import('./schemas.ts').LICENCES)[number] | null,
     main_lang: row.main_lang,
     cursus: row.cursus,
-    thumbnail: row.thumbnail_url,
+    // The poster is media like the others: a public or signed URL, and only for who may watch.
+    thumbnail: row.thumbnail_url && watchable ? media({ id: row.id, facts, version: row.encoding_updated_at }).url(row.thumbnail_url) : null,
     encoding: {
       status: row.encoding_status,
       progress: row.encoding_progress,

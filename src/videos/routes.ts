@@ -1,5 +1,6 @@
 // Videos: list/search, my videos, detail (by id or slug), create, update,
 // soft delete. Every read goes through the policy module.
+import { mediaUrlFactory } from '../delivery/media-urls.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
@@ -46,7 +47,7 @@ export async function videoRoutes(app: FastifyInstance) {
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
   }, async (request) => {
-    const page = await listVideos(app, request.principal, request.query as ListQuery);
+    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app, request));
     return ok(page.items, page.meta);
   });
 
@@ -57,7 +58,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const me = requireUser(request);
-    const page = await listVideos(app, me, request.query as ListQuery, { editableBy: me.id });
+    const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app, request), { editableBy: me.id });
     return ok(page.items, page.meta);
   });
 
@@ -72,7 +73,7 @@ export async function videoRoutes(app: FastifyInstance) {
     const id = await db().transaction().execute((tx) => saveVideo(tx, viewer, request.body as VideoWrite & { title: string }, null));
     const row = (await videoByRef(db(), String(id)))!;
     reply.code(201).header('location', `/api/v1/videos/${row.slug}`);
-    return ok(videoJson(row, viewer));
+    return ok(videoJson(row, viewer, mediaUrlFactory(app, request)));
   });
 
   app.get('/api/v1/videos/:ref', {
@@ -82,7 +83,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
-    return ok(videoJson(row, request.principal, grants));
+    return ok(videoJson(row, request.principal, mediaUrlFactory(app, request), grants));
   });
 
   const update = (partial: boolean) => async (request: FastifyRequest) => {
@@ -97,7 +98,7 @@ export async function videoRoutes(app: FastifyInstance) {
       };
     }
     await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
-    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer));
+    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer, mediaUrlFactory(app, request)));
   };
 
   app.patch('/api/v1/videos/:ref', {

@@ -38,7 +38,7 @@ export const Video = Type.Object({
   licence: Type.Union([Type.Union(LICENCES.map((l) => Type.Literal(l))), Type.Null()]),
   main_lang: Type.String(),
   cursus: Type.String(),
-  thumbnail: Type.Union([Type.String(), Type.Null()]),
+  thumbnail: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Poster URL (public, or signed like the player config\'s media); null until encoded or when the caller may not watch (password)' }),
   encoding: Encoding,
   can_edit: Type.Boolean(),
   can_delete: Type.Boolean(),
