@@ -16,6 +16,7 @@ import { installAuth } from './auth/plugin.ts';
 import { oidcRoutes } from './auth/oidc.ts';
 import { authRoutes } from './auth/routes.ts';
 import { installCors } from './core/cors.ts';
+import { installSecurityHeaders } from './core/security-headers.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { channelRoutes } from './taxonomy/channels.ts';
@@ -68,6 +69,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Slow clients: a request must be fully received within REQUEST_TIMEOUT_S (tus resumes a cut
+    // upload); headers within HEADERS_TIMEOUT_S (slowloris). 408 then.
+    requestTimeout: config.REQUEST_TIMEOUT_S * 1000,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
@@ -75,6 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   app.decorate('config', config);
+  app.server.headersTimeout = Math.min(config.HEADERS_TIMEOUT_S * 1000, config.REQUEST_TIMEOUT_S * 1000 || Infinity);
   const { routes, answerUnrouted } = installRouteConventions(app);
   app.decorate('registeredRoutes', routes);
   app.addSchema(ErrorEnvelope);
@@ -120,6 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 async function registerCapabilities(app: FastifyInstance, config: Config, options: BuildOptions) {
   await installOpenApi(app, config);
+  await installSecurityHeaders(app);
   await installCors(app, config);
   await installAuth(app, config);
   await app.register(healthRoutes);

@@ -63,6 +63,14 @@ export async function installAuth(app: FastifyInstance, config: Config) {
     redis = new Redis(config.REDIS_URL, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (err: Error) => app.log.warn({ err }, 'redis error'));
     app.addHook('onClose', async () => void (await redis!.quit().catch(() => redis!.disconnect())));
+    // Without the offline queue, a command sent before the connection is up fails and the limiter
+    // lets the request through (skipOnError): wait for Redis at boot (bounded: a down Redis must
+    // not stop the API from starting; the limiter then fails open, with a warning).
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 3000);
+      redis!.once('ready', () => { clearTimeout(timer); resolve(true); });
+    });
+    if (!connected) app.log.warn('Redis is not reachable yet: rate limits are not enforced until it is');
   }
   await app.register(rateLimit, {
     global: false,

@@ -22,6 +22,8 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  REQUEST_TIMEOUT_S: Type.Integer({ default: 3600, minimum: 0 }),
+  HEADERS_TIMEOUT_S: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
 
   // --- shared state across API nodes
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),

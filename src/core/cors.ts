@@ -13,7 +13,7 @@ export async function installCors(app: FastifyInstance, config: Config) {
     origin: (origin, cb) => cb(null, origin !== undefined && origins.has(origin) ? origin : false),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-request-id',
+    allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-request-id', 'x-video-token', 'if-none-match',
       // tus 1.0 (uploads)
       'tus-resumable', 'upload-length', 'upload-metadata', 'upload-offset', 'upload-checksum', 'upload-defer-length', 'upload-concat'],
     exposedHeaders: ['x-request-id', 'retry-after', 'location', 'etag',

@@ -49,7 +49,7 @@ export async function serveMedia(app: FastifyInstance, request: FastifyRequest, 
   const type = MEDIA_TYPES[ext];
   if (!type) throw new AppError(403, 'media_path_forbidden', 'This file type is not served');
   // Media are fetched by players on any origin; the URL itself is the credential (no cookies).
-  reply.header('access-control-allow-origin', '*').header('cache-control', opts.cacheControl);
+  reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin').header('cache-control', opts.cacheControl);
   const mode = app.config.MEDIA_SERVE_MODE;
 
   if (mode === 'x-accel') {
