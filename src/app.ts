@@ -19,6 +19,7 @@ import { installCors } from './core/cors.ts';
 import { installSecurityHeaders } from './core/security-headers.ts';
 import { groupRoutes } from './groups/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { metricsRoutes } from './metrics/metrics.ts';
 import { channelRoutes } from './taxonomy/channels.ts';
 import { taxonomyRoutes } from './taxonomy/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -129,6 +130,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await installCors(app, config);
   await installAuth(app, config);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   await app.register(authRoutes);
   await app.register(oidcRoutes);
   await app.register(userRoutes);

@@ -28,6 +28,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Cookie-authenticated unsafe requests to this route skip the CSRF check (login itself). */
     csrfExempt?: boolean;
+    /** The route reads the Authorization header itself (a non-user credential, e.g. GET /metrics). */
+    ownAuthorization?: boolean;
   }
 }
 
@@ -84,6 +86,7 @@ export async function installAuth(app: FastifyInstance, config: Config) {
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config?.ownAuthorization) return;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = BEARER.exec(header);

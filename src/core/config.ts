@@ -22,6 +22,7 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   SHUTDOWN_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   REQUEST_TIMEOUT_S: Type.Integer({ default: 3600, minimum: 0 }),
   HEADERS_TIMEOUT_S: Type.Integer({ default: 30, minimum: 1, maximum: 3600 }),
 
