@@ -16,8 +16,9 @@
 //  - restricted: any signed-in user;
 //  - public: everyone;
 //  - a password does not hide a video (its title is listed, as in V4), it
-//    locks watching: config, media and events need the password (an unlock
-//    token) unless the viewer is an editor or holds a private link.
+//    locks watching: config and media need the password (an unlock token)
+//    unless the viewer is an editor or holds a private link. The live events
+//    stream only repeats the encoding state the detail already shows: canSee.
 //  Staff (teachers) have no extra viewing rights; managers are Pod's global
 //  `change_video` permission.
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
@@ -67,7 +68,7 @@ export function canSee(viewer: Viewer, v: VideoFacts, grants: AccessGrants = {})
   return true;
 }
 
-/** May play it: player config, media files, live events. */
+/** May play it: player config and media files. */
 export function canWatch(viewer: Viewer, v: VideoFacts, grants: AccessGrants = {}): boolean {
   if (!canSee(viewer, v, grants)) return false;
   if (canEdit(viewer, v) || grants.privateLink) return true;
