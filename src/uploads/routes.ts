@@ -15,7 +15,7 @@ import Type from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
-import { createDatastore, createTusServer, principals, tusError } from './tus.ts';
+import { createDatastore, createTusServer, envelopedTusError, principals, tusError } from './tus.ts';
 
 const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 
@@ -24,8 +24,12 @@ const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 // Up to 4 MiB read ahead per upload lets the two overlap (bench/upload.ts).
 const READ_AHEAD = { highWaterMark: 4 * 1024 * 1024, size: (chunk: Uint8Array) => chunk.byteLength };
 
-/** Hands tus a web Request built from the Node request with `body`, and writes tus' answer back. */
-async function forwardToTus(request: FastifyRequest, reply: FastifyReply, principal: Principal, tus: Server, body: ReadableStream) {
+/**
+ * Hands tus a web Request built from the Node request with `body`, and writes
+ * tus' answer back — its errors always in the envelope (tus writes some
+ * plain-text ones, such as 412 for a missing Tus-Resumable, before any hook).
+ */
+async function forwardToTus(request: FastifyRequest, reply: FastifyReply, principal: Principal | undefined, tus: Server, body: ReadableStream | null) {
   const headers = new Headers();
   for (const [k, v] of Object.entries(request.headers)) {
     if (typeof v === 'string' && k !== 'upload-checksum' && k !== 'host') headers.set(k, v);
@@ -33,13 +37,21 @@ async function forwardToTus(request: FastifyRequest, reply: FastifyReply, princi
   const webRequest = new Request(`http://${request.headers.host ?? 'localhost'}${request.url}`, {
     method: request.method, headers, body, duplex: 'half',
   } as RequestInit & { duplex: 'half' });
-  principals.set(webRequest, principal);
-  principals.set(request.raw, principal);
+  if (principal) {
+    principals.set(webRequest, principal);
+    principals.set(request.raw, principal);
+  }
   const answer = await tus.handleWeb(webRequest);
   const res = reply.raw;
   answer.headers.forEach((v, k) => res.setHeader(k, v));
+  let payload = Buffer.from(await answer.arrayBuffer());
+  if (answer.status >= 400 && request.method !== 'HEAD') {
+    if (!payload.subarray(0, 20).toString().startsWith('{"status":"error"')) payload = Buffer.from(envelopedTusError(answer.status, payload.toString()).body);
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', payload.byteLength);
+  }
   res.writeHead(answer.status);
-  res.end(Buffer.from(await answer.arrayBuffer()));
+  res.end(payload);
 }
 
 const NoBody = (description: string) => Type.Null({ description });
@@ -76,7 +88,7 @@ export async function uploadRoutes(app: FastifyInstance) {
       // Bytes: read ahead of the disk (bounded buffer) so network and writes overlap.
       return forwardToTus(request, reply, principal!, tus, Readable.toWeb(request.raw, { strategy: READ_AHEAD }) as ReadableStream);
     }
-    await tus.handle(request.raw, reply.raw);
+    return forwardToTus(request, reply, principal, tus, null);
   }
 
   const common = { tags: ['uploads'], security: AUTHENTICATED, headers: tusHeaders };

@@ -24,6 +24,19 @@ export function tusError(status: number, code: string, message: string, field?: 
   return { status_code: status, body: JSON.stringify({ status: 'error', data: null, errors: [{ code, message, ...(field ? { field } : {}) }] }) };
 }
 
+/**
+ * tus' own error for a status, in the envelope. Also used for the answers tus
+ * writes before any hook runs (a missing Tus-Resumable header → 412).
+ */
+export function envelopedTusError(status: number, text = 'Upload error') {
+  const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : status === 409 ? 'offset_mismatch'
+    : status === 412 ? 'unsupported_tus_version' : status === 415 ? 'unsupported_media_type' : status === 410 ? 'upload_expired'
+      : status === 460 ? 'checksum_mismatch' : status === 403 ? 'forbidden' : status === 401 ? 'not_authenticated'
+        : status >= 500 ? 'internal_error' : 'bad_request';
+  const message = status >= 500 ? 'The upload failed on the server; resume it' : text.trim() || 'Upload error';
+  return tusError(status, code, message);
+}
+
 function principalOf(req: Request): Principal {
   const node = (req as unknown as { runtime?: { node?: { req: IncomingMessage } } }).runtime?.node?.req;
   const p = principals.get(req) ?? (node ? principals.get(node) : undefined);
@@ -154,11 +167,7 @@ export function createTusServer(app: FastifyInstance, datastore: DataStore): Ser
       if (e.body?.startsWith('{"status":"error"')) return undefined;
       const status = e.status_code ?? 500;
       if (status >= 500) app.log.error({ err }, 'upload error');
-      const code = status === 413 ? 'payload_too_large' : status === 404 ? 'not_found' : status === 409 ? 'offset_mismatch'
-        : status === 412 ? 'unsupported_tus_version' : status === 415 ? 'unsupported_media_type' : status === 410 ? 'upload_expired'
-          : status === 460 ? 'checksum_mismatch' : status >= 500 ? 'internal_error' : 'bad_request';
-      const message = status >= 500 ? 'The upload failed on the server; resume it' : (e.body ?? e.message ?? 'Upload error').trim();
-      return tusError(status, code, message);
+      return envelopedTusError(status, e.body ?? e.message);
     },
   });
 }
