@@ -97,6 +97,16 @@ describe('envelope and error mapping', () => {
     assertErrorEnvelope(long.body, 'uri_too_long');
   });
 
+  it('NUL characters (which PostgreSQL text cannot hold) → 400 validation_error naming the field', async () => {
+    const body = await t.request('POST', '/api/v1/__test/echo', { json: { title: 'a\u0000b', count: 1 } });
+    assert.equal(body.status, 400, body.text);
+    assertErrorEnvelope(body.body, 'validation_error');
+    assert.equal(body.body.errors[0].field, 'title');
+    const query = await t.request('GET', '/api/v1/videos?q=a%00b');
+    assert.equal(query.status, 400);
+    assert.equal(query.body.errors[0].field, 'query.q');
+  });
+
   it('malformed JSON → 400 invalid_json', async () => {
     const res = await t.request('POST', '/api/v1/__test/echo', { body: '{"title": ', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 400);

@@ -40,7 +40,8 @@ function arbitrary(schema: Schema, doc: Schema, depth = 0): fc.Arbitrary<unknown
           // a pattern fast-check cannot invert: plain strings (the server must refuse them cleanly)
         }
       }
-      return fc.string({ minLength: min, maxLength: Math.max(min, max) });
+      // Any code point too (NUL, lone surrogates, emoji), not only printable ASCII.
+      return fc.oneof(fc.string({ minLength: min, maxLength: Math.max(min, max) }), fc.string({ unit: 'binary', minLength: min, maxLength: Math.max(min, max) }));
     }
     case 'integer':
       return fc.integer({ min: Math.max(schema.minimum ?? -1e9, Number.MIN_SAFE_INTEGER), max: Math.min(schema.maximum ?? 1e9, Number.MAX_SAFE_INTEGER) });
