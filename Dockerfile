@@ -1,0 +1,25 @@
+# pod-api: one image for the API and the reference encoder (the command
+# differs). Node 24 runs the TypeScript sources directly (type stripping).
+FROM node:24-bookworm-slim
+
+# ffprobe checks uploads in the API; ffmpeg encodes in the reference encoder.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY migrations ./migrations
+COPY src ./src
+# Test helpers are not part of the image.
+RUN rm -rf src/test-support && find src -name '*.test.ts' -delete
+
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 MEDIA_DIR=/var/lib/pod/media
+RUN mkdir -p /var/lib/pod/media && chown -R node:node /var/lib/pod
+USER node
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/api/v1/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The encoder: `docker run … pod-api node src/encoder/main.ts`
+CMD ["node", "src/main.ts"]
