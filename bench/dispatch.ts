@@ -13,7 +13,7 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { wavBuffer } from '../src/test-support/media.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
-import { reachable, startServer, table } from './lib.ts';
+import { reachable, startServer, summary, table } from './lib.ts';
 
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!(await reachable(new URL(adminUrl).hostname, Number(new URL(adminUrl).port || 5432)))) {
@@ -95,3 +95,5 @@ console.log(table([
 ], ['measure', 'p50 ms', 'p99 ms', 'max ms', 'goal']));
 console.log();
 console.log(table([[`signed encoder callbacks (20 in flight, 5 s)`, perSecond.toFixed(0), String(failed)]], ['measure', 'per second', 'non-200']));
+summary(`upload completion → job accepted by an idle encoder, p99 (${N} uploads)`, `${pct(99).toFixed(1)} ms`, '100 ms (goal)', pct(99) / 100);
+summary('signed encoder callbacks handled (20 in flight)', `${perSecond.toFixed(0)} /s`, '-', null);

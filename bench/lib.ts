@@ -88,3 +88,11 @@ export function table(rows: (string | number)[][], head: string[]): string {
   const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');
 }
+
+/**
+ * One row of the summary `npm run bench` writes to docs/benchmarks.md
+ * (measure, ours, baseline, ratio), printed as a `BENCH {json}` line.
+ */
+export function summary(measure: string, ours: string, baseline: string, ratioValue: number | null) {
+  console.log(`BENCH ${JSON.stringify({ measure, ours, baseline, ratio: ratioValue })}`);
+}

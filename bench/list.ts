@@ -10,7 +10,7 @@ import { openDatabase } from '../src/core/db/engine.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import { seed } from '../scripts/seed.ts';
-import { load, ratio, reachable, startServer, table } from './lib.ts';
+import { load, ratio, reachable, startServer, summary, table } from './lib.ts';
 
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!(await reachable(new URL(adminUrl).hostname, Number(new URL(adminUrl).port || 5432)))) {
@@ -58,6 +58,7 @@ for (const size of sizes) {
       const r = await load(`${api.url}${path}`, { headers });
       if (r.non2xx || r.errors) console.error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       rows.push([`GET ${path} — ${label}`, size.toLocaleString('en'), r.rps, r.p99, ratio(r.rps / base.rps)]);
+      summary(`list videos (${label}), ${size.toLocaleString('en')} videos`, `${Math.round(r.rps)} req/s`, `${Math.round(base.rps)} req/s (bare Fastify)`, r.rps / base.rps);
     }
     await api.stop();
   } finally {

@@ -20,7 +20,7 @@ import { markEncoded } from '../src/test-support/encoded.ts';
 import { nginxUnavailable, startNginx } from '../src/test-support/nginx.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import type { TestApp } from '../src/test-support/test-app.ts';
-import { ratio, reachable, startServer, table } from './lib.ts';
+import { ratio, reachable, startServer, summary, table } from './lib.ts';
 
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const noNginx = nginxUnavailable();
@@ -87,6 +87,7 @@ for (const [name, url] of cases) {
   const m = await measure(url);
   baseline ||= m.mibps;
   rows.push([name, m.mibps, Math.round(m.rps), m.p99, ratio(m.mibps / baseline)]);
+  if (rows.length > 1) summary(`media segment: ${name}`, `${m.mibps.toFixed(0)} MiB/s`, `${baseline.toFixed(0)} MiB/s (nginx direct)`, m.mibps / baseline);
 }
 
 await nginx.stop();

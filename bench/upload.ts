@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tus from 'tus-js-client';
 import { writeWavFile } from '../src/test-support/media.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
-import { ratio, reachable, startServer, table } from './lib.ts';
+import { ratio, reachable, startServer, summary, table } from './lib.ts';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 1024 ** 3);
 const dir = await mkdtemp(path.join(tmpdir(), 'pod-bench-upload-'));
@@ -79,6 +79,8 @@ for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   clearInterval(sampler);
   const label = chunkSize === Infinity ? 'one request' : `${chunkSize / 1024 / 1024} MiB chunks`;
   rows.push([`tus upload ${mib} MiB, ${label} (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), peak.toFixed(0), idle.toFixed(0)]);
+  summary(`tus upload ${mib} MiB, ${label}`, `${(mib / seconds).toFixed(0)} MiB/s`, `${(mib / cpSeconds).toFixed(0)} MiB/s (cp)`, cpSeconds / seconds);
+  summary(`API peak RSS during the tus upload, ${label}`, `${peak.toFixed(0)} MiB`, '150 MiB (goal)', peak / 150);
 }
 // The same server path driven by curl (one streamed PATCH): the server's own
 // capacity, without the JS client's cost.

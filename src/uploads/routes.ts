@@ -15,7 +15,8 @@ import Type from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
-import { createDatastore, createTusServer, envelopedTusError, principals, tusError } from './tus.ts';
+import { RejectedUpload } from './complete.ts';
+import { createDatastore, createTusServer, envelopedTusError, finishUpload, principals, tusError } from './tus.ts';
 
 const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 
@@ -72,6 +73,37 @@ export async function uploadRoutes(app: FastifyInstance) {
   // tus bodies are raw bytes: leave the stream unread for tus.
   app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
 
+  /**
+   * HEAD of an upload whose bytes have all arrived, answered from the database:
+   * completed → its offset and the video headers (also after the tus staging
+   * files are gone); all bytes received but never completed (the API died
+   * while completing) → complete it now, so the client's "done" is true.
+   * Anything else (in progress, unknown, someone else's) is tus' to answer.
+   */
+  async function answerFinishedHead(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<boolean> {
+    const id = (request.params as { id: string }).id;
+    const row = await app.dbh.db.selectFrom('uploads as u').leftJoin('videos as v', 'v.id', 'u.result_video_id')
+      .select(['u.user_id', 'u.size', 'u.completed_at', 'v.id as video_id', 'v.slug']).where('u.id', '=', id).executeTakeFirst();
+    if (!row || Number(row.user_id) !== principal.id) return false;
+    let video = row.video_id !== null && row.slug !== null ? { id: Number(row.video_id), slug: row.slug } : null;
+    if (!row.completed_at) {
+      const staged = await datastore.getUpload(id).catch(() => null);
+      if (!staged || staged.size === undefined || staged.offset !== staged.size) return false;
+      try {
+        video = await finishUpload(app, datastore, principal, id);
+      } catch (err) {
+        if (!(err instanceof RejectedUpload)) throw err;
+        reply.raw.writeHead(err.status, { 'tus-resumable': '1.0.0', 'cache-control': 'no-store' }).end();
+        return true;
+      }
+    }
+    reply.raw.writeHead(200, {
+      'tus-resumable': '1.0.0', 'cache-control': 'no-store', 'upload-offset': String(row.size), 'upload-length': String(row.size),
+      ...(video ? { 'x-video-id': String(video.id), 'x-video-slug': video.slug } : {}),
+    }).end();
+    return true;
+  }
+
   async function handle(request: FastifyRequest, reply: FastifyReply) {
     let principal: Principal | undefined;
     if (request.method !== 'OPTIONS') {
@@ -82,6 +114,7 @@ export async function uploadRoutes(app: FastifyInstance) {
     for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v as string);
     reply.raw.setHeader('tus-checksum-algorithm', CHECKSUM_ALGORITHMS.join(','));
     reply.hijack();
+    if (request.method === 'HEAD' && (await answerFinishedHead(request, reply, principal!))) return;
     const checksum = request.headers['upload-checksum'];
     if (request.method === 'PATCH' && typeof checksum === 'string') return patchWithChecksum(request, reply, principal!, checksum, tus);
     if (request.method === 'PATCH' || (request.method === 'POST' && request.headers['content-type'] === 'application/offset+octet-stream')) {

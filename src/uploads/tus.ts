@@ -99,6 +99,23 @@ async function usedBytes(app: FastifyInstance, userId: number): Promise<number> 
   return Number(pending.n) + Number(stored.n);
 }
 
+/**
+ * Completes an upload once per process at a time, whoever asks first: the
+ * last PATCH (tus' onUploadFinish), or a HEAD finding every byte received but
+ * no completion recorded (the API died while completing: without this, the
+ * client would believe its upload done and nothing would follow).
+ */
+const completing = new Map<string, Promise<{ id: number; slug: string }>>();
+export function finishUpload(app: FastifyInstance, datastore: DataStore, p: Principal, uploadId: string) {
+  let pending = completing.get(uploadId);
+  if (!pending) {
+    const allowed = listSetting(app.config.UPLOAD_ALLOWED_EXTENSIONS).map((e) => e.toLowerCase());
+    pending = completeUpload(app, datastore, p, uploadId, allowed).finally(() => completing.delete(uploadId));
+    completing.set(uploadId, pending);
+  }
+  return pending;
+}
+
 export function createTusServer(app: FastifyInstance, datastore: DataStore): Server {
   const allowed = listSetting(app.config.UPLOAD_ALLOWED_EXTENSIONS).map((e) => e.toLowerCase());
   return new Server({
@@ -153,7 +170,7 @@ export function createTusServer(app: FastifyInstance, datastore: DataStore): Ser
     async onUploadFinish(req, upload: Upload) {
       const p = principalOf(req);
       try {
-        const video = await completeUpload(app, datastore, p, upload.id, allowed);
+        const video = await finishUpload(app, datastore, p, upload.id);
         return { headers: { 'x-video-id': String(video.id), 'x-video-slug': video.slug } };
       } catch (err) {
         if (err instanceof RejectedUpload) throw tusError(err.status, err.code, err.message);
