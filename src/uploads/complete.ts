@@ -68,9 +68,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
   }
 
   const finalKey = `sources/${uploadId}.${extensionOf(upload.filename)}`;
-  rememberCompleted(uploadId, upload.size);
   await app.storage.move(staged, finalKey);
-  await dropStagingMetadata(app, datastore, uploadId);
 
   let previousSource: string | null = null;
   let previousJob: string | null = null;
@@ -107,9 +105,20 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
     return tx.selectFrom('videos').select(['id', 'slug']).where('id', '=', videoId).executeTakeFirstOrThrow();
   }).catch(async (err) => {
     // The transaction did not happen: no video points at the moved file.
-    await app.storage.delete(finalKey).catch(() => {});
+    if (err instanceof RejectedUpload) {
+      await app.storage.delete(finalKey).catch(() => {});
+      await discardStaging(app, datastore, uploadId);
+      await db.deleteFrom('uploads').where('id', '=', uploadId).execute().catch(() => {});
+    } else {
+      // A failure (database down…): put the bytes back where tus keeps them, so
+      // the client's next HEAD completes the upload instead of losing it.
+      await app.storage.move(finalKey, staged).catch(() => {});
+    }
     throw err;
   });
+  // Committed: the staging bookkeeping goes; tus may still read the upload back (→ "complete").
+  rememberCompleted(uploadId, upload.size);
+  await dropStagingMetadata(app, datastore, uploadId);
   app.jobs.notify(QUEUES.videoEncode); // committed: wake encoders waiting on this node
   if (previousSource && previousSource !== finalKey) await app.storage.delete(previousSource).catch(() => {});
   // A new source supersedes the job still waiting for the old one.

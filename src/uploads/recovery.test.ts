@@ -1,6 +1,7 @@
 // An upload whose bytes all arrived but whose completion never happened (the
-// API died, or failed, while checking and linking it): the client's next
-// HEAD completes it, so that tus' "offset = length" is never a lie. Found by
+// API died, or its database failed, while checking and linking it): the
+// client's next HEAD completes it, so that tus' "offset = length" is never a
+// lie and no byte is lost. Found by
 // the soak (`npm run soak`): 13 of 50 uploads "done" for the client, absent
 // on the server, after a SIGKILL during completions.
 import assert from 'node:assert/strict';
@@ -57,6 +58,26 @@ describe('upload completion recovery', () => {
     assert.equal(again.headers.get('x-video-id'), String(id));
     const count = await t.app.dbh.db.selectFrom('videos').select((eb) => eb.fn.countAll<string>().as('n')).where('title', '=', 'Interrupted').executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1);
+  });
+
+  it('a failure inside the completing transaction keeps the bytes: the next HEAD completes the upload', async () => {
+    const bytes = wavBuffer(80 * 1024);
+    const enqueue = t.app.jobs.enqueueEncoding;
+    t.app.jobs.enqueueEncoding = async () => {
+      throw new Error('simulated database failure');
+    };
+    const first = await tusUpload(t, bytes, { headers: teacher.auth, metadata: { filename: 'cours.wav', title: 'Database hiccup' } });
+    t.app.jobs.enqueueEncoding = enqueue;
+    assert.equal(first.status, 500, first.body);
+    const uploadId = first.url.split('/').pop()!;
+    assert.equal(await t.app.storage.stat(`sources/${uploadId}.wav`), null, 'no source without its video');
+
+    const res = await head(first.url, teacher.auth);
+    assert.equal(res.status, 200);
+    assert.ok(Number(res.headers.get('x-video-id')) > 0);
+    assert.equal((await t.app.storage.stat(`sources/${uploadId}.wav`))?.size, bytes.length, 'the bytes survived the failure');
+    const video = await t.request('GET', `/api/v1/videos/${res.headers.get('x-video-slug')}`, { headers: teacher.auth });
+    assert.deepEqual([video.body.data.title, video.body.data.encoding.status], ['Database hiccup', 'queued']);
   });
 
   it('a HEAD of a normally completed upload carries the video headers too', async () => {
