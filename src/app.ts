@@ -29,6 +29,7 @@ import { uploadRoutes } from './uploads/routes.ts';
 import { encodingCallbackRoute } from './encoding/callback.ts';
 import { encodingEventsRoute } from './encoding/events-route.ts';
 import { reencodeRoute } from './encoding/reencode-route.ts';
+import { encodingJobsRoute } from './encoding/jobs-route.ts';
 import { encoderRoutes } from './encoding/encoders.ts';
 import { EncodingBus } from './encoding/state.ts';
 import { chapterRoutes } from './delivery/chapters.ts';
@@ -144,6 +145,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(encodingCallbackRoute);
   await app.register(encodingEventsRoute);
   await app.register(reencodeRoute);
+  await app.register(encodingJobsRoute);
   await app.register(encoderRoutes);
   await app.register(playerConfigRoute);
   await app.register(trackRoutes);

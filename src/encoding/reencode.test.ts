@@ -63,3 +63,55 @@ describe('re-encode', () => {
     assert.equal((await t.request('POST', '/api/v1/videos/bad%20ref/encode', { headers: owner.auth })).status, 400);
   });
 });
+
+describe('encoding jobs listing', () => {
+  let t: TestApp;
+  let owner: TestUser, manager: TestUser, root: TestUser;
+  const slugs: string[] = [];
+  before(async () => {
+    t = await startTestApp();
+    owner = await createUser(t, 'owner', { is_staff: true });
+    manager = await createUser(t, 'manager', { is_manager: true });
+    root = await createUser(t, 'root', { is_superuser: true });
+    for (const title of ['First', 'Second']) {
+      const done = await tusUpload(t, wavBuffer(64 * 1024), { headers: owner.auth, metadata: { filename: 'cours.wav', title } });
+      slugs.push(done.headers['x-video-slug']!);
+    }
+    await t.app.dbh.db.updateTable('videos').set({ encoding_status: 'error', encoding_error_code: 'ffmpeg_failed', encoding_error_message: 'boom' })
+      .where('slug', '=', slugs[0]!).execute();
+  });
+  after(() => t.close());
+
+  it('managers and superusers see every job, newest first, filtered and paginated; a failed one can be retried', async () => {
+    for (const who of [manager, root]) {
+      const res = await t.request('GET', '/api/v1/encoding/jobs', { headers: who.auth });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body.data.map((j: any) => [j.video.title, j.status, j.video.owner]), [['Second', 'queued', 'owner'], ['First', 'error', 'owner']]);
+      assert.equal(res.body.data[0].max_attempts, 3);
+      assert.equal(res.body.data[0].encoder, null);
+    }
+    const failed = await t.request('GET', '/api/v1/encoding/jobs?status=error', { headers: manager.auth });
+    assert.deepEqual(failed.body.data.map((j: any) => [j.video.slug, j.error]), [[slugs[0], { code: 'ffmpeg_failed', message: 'boom' }]]);
+    const page1 = await t.request('GET', '/api/v1/encoding/jobs?limit=1', { headers: manager.auth });
+    assert.equal(page1.body.data.length, 1);
+    const page2 = await t.request('GET', `/api/v1/encoding/jobs?limit=1&cursor=${page1.body.meta.next_cursor}`, { headers: manager.auth });
+    assert.deepEqual(page2.body.data.map((j: any) => j.video.title), ['First']);
+    assert.equal(page2.body.meta.next_cursor, null);
+    // The retry button: the same endpoint owners use.
+    const retry = await t.request('POST', `/api/v1/videos/${slugs[0]}/encode`, { headers: manager.auth });
+    assert.equal(retry.status, 202, retry.text);
+    const after = await t.request('GET', '/api/v1/encoding/jobs?status=error', { headers: manager.auth });
+    assert.deepEqual(after.body.data, []);
+  });
+
+  it('ACL and bad input', async () => {
+    assert.equal((await t.request('GET', '/api/v1/encoding/jobs')).status, 401);
+    const plain = await t.request('GET', '/api/v1/encoding/jobs', { headers: owner.auth });
+    assert.deepEqual([plain.status, plain.body.errors[0].code], [403, 'forbidden']);
+    for (const [qs, field] of [['status=bogus', 'query.status'], ['limit=0', 'query.limit'], ['limit=abc', 'query.limit'], ['cursor=garbage', 'query.cursor']]) {
+      const res = await t.request('GET', `/api/v1/encoding/jobs?${qs}`, { headers: manager.auth });
+      assert.equal(res.status, 400, qs);
+      assert.equal(res.body.errors[0].field, field, qs);
+    }
+  });
+});
