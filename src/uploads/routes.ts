@@ -145,7 +145,8 @@ export async function uploadRoutes(app: FastifyInstance) {
     schema: {
       ...common,
       summary: 'tus 1.0: HEAD = current offset, PATCH = append a chunk (Upload-Checksum honoured), DELETE = abandon',
-      description: 'The last PATCH answers `X-Video-Id` and `X-Video-Slug` once the file is validated and queued for encoding.',
+      description: 'The last PATCH answers `X-Video-Id` and `X-Video-Slug` once the file is validated and queued for encoding; '
+        + 'so does a HEAD of a completed upload. A HEAD also completes an upload whose bytes all arrived but whose completion was interrupted.',
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\w-]+$' }) }),
       response: { 200: NoBody('Offset (HEAD)'), 204: NoBody('Chunk stored / upload deleted') },
     },
