@@ -1,5 +1,13 @@
 # pod-api: one image for the API and the reference encoder (the command
 # differs). Node 24 runs the TypeScript sources directly (type stripping).
+# The administration SPA is built with the dev dependencies, in a stage of its own.
+FROM node:24-bookworm-slim AS admin
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY admin ./admin
+RUN npm run build:admin
+
 FROM node:24-bookworm-slim
 
 # ffprobe checks uploads in the API; ffmpeg encodes in the reference encoder.
@@ -12,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY migrations ./migrations
 COPY src ./src
+COPY --from=admin /app/admin/dist ./admin/dist
 # Test helpers are not part of the image.
 RUN rm -rf src/test-support && find src -name '*.test.ts' -delete
 

@@ -18,6 +18,7 @@ import { authRoutes } from './auth/routes.ts';
 import { installCors } from './core/cors.ts';
 import { installSecurityHeaders } from './core/security-headers.ts';
 import { groupRoutes } from './groups/routes.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { metricsRoutes } from './metrics/metrics.ts';
 import { channelRoutes } from './taxonomy/channels.ts';
@@ -152,6 +153,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(chapterRoutes);
   await app.register(mediaRoutes);
   await app.register(oembedRoute);
+  await app.register(adminRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
   await app.ready();

@@ -1,0 +1,91 @@
+// react-admin ↔ pod-api: the envelope, each resource's own key (id, slug,
+// code_name), and cursor pagination mapped onto react-admin's pages (the
+// cursor of each page is remembered; unpaginated lists are sliced here).
+import type { DataProvider, RaRecord } from 'react-admin';
+import { api } from './api.tsx';
+
+const RESOURCES: Record<string, { path: string; key: string; sorts?: string[] }> = {
+  users: { path: '/users', key: 'id' },
+  groups: { path: '/groups', key: 'code_name' },
+  channels: { path: '/channels', key: 'slug' },
+  types: { path: '/types', key: 'slug' },
+  disciplines: { path: '/disciplines', key: 'slug' },
+  videos: { path: '/videos', key: 'id', sorts: ['date_added', 'title', 'duration'] },
+  jobs: { path: '/encoding/jobs', key: 'job_id' },
+};
+
+const conf = (resource: string) => {
+  const c = RESOURCES[resource];
+  if (!c) throw new Error(`unknown resource ${resource}`);
+  return c;
+};
+const withId = (resource: string, r: any): RaRecord => ({ ...r, id: r[conf(resource).key] });
+const enc = (v: unknown) => encodeURIComponent(String(v));
+
+/** cursors.get(listKey)[page - 1] = the cursor that opens that page. */
+const cursors = new Map<string, (string | undefined)[]>();
+
+function query(params: Record<string, unknown>) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `?${s}` : '';
+}
+
+export const dataProvider: DataProvider = {
+  async getList(resource, { pagination = { page: 1, perPage: 25 }, sort, filter = {} }) {
+    const c = conf(resource);
+    const { page, perPage } = pagination;
+    const sortParam = sort && c.sorts?.includes(sort.field) ? `${sort.order === 'DESC' ? '-' : ''}${sort.field}` : undefined;
+    const base = { ...filter, sort: sortParam };
+    const first = await api(`${c.path}${query({ ...base, limit: Math.min(perPage, 100) })}`);
+    if (!first.meta || !('next_cursor' in first.meta)) {
+      // An unpaginated list: the API gave everything.
+      const all = (first.data as any[]).map((r) => withId(resource, r));
+      return { data: all.slice((page - 1) * perPage, page * perPage), total: all.length };
+    }
+    const key = JSON.stringify([resource, base, perPage]);
+    const known = cursors.get(key) ?? [undefined];
+    known[1] = first.meta.next_cursor ?? undefined;
+    let body = first;
+    for (let p = 2; p <= page; p++) {
+      if (known[p - 1] === undefined) return { data: [], pageInfo: { hasNextPage: false, hasPreviousPage: true } };
+      body = await api(`${c.path}${query({ ...base, limit: Math.min(perPage, 100), cursor: known[p - 1] })}`);
+      known[p] = body.meta?.next_cursor ?? undefined;
+    }
+    cursors.set(key, known);
+    return {
+      data: (body.data as any[]).map((r) => withId(resource, r)),
+      pageInfo: { hasNextPage: Boolean(body.meta?.next_cursor), hasPreviousPage: page > 1 },
+    };
+  },
+  async getOne(resource, { id }) {
+    return { data: withId(resource, (await api(`${conf(resource).path}/${enc(id)}`)).data) };
+  },
+  async getMany(resource, { ids }) {
+    return { data: await Promise.all(ids.map(async (id) => withId(resource, (await api(`${conf(resource).path}/${enc(id)}`)).data))) };
+  },
+  async getManyReference(resource, params) {
+    return dataProvider.getList(resource, { ...params, filter: { ...params.filter, [params.target]: params.id } });
+  },
+  async create(resource, { data }) {
+    return { data: withId(resource, (await api(conf(resource).path, { method: 'POST', body: data })).data) };
+  },
+  async update(resource, { id, data, previousData }) {
+    // Only what changed: the API refuses nothing it does not know, but it owns read-only fields.
+    const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => k !== 'id' && JSON.stringify(v) !== JSON.stringify((previousData as any)?.[k])));
+    return { data: withId(resource, (await api(`${conf(resource).path}/${enc(id)}`, { method: 'PATCH', body: changed })).data) };
+  },
+  async updateMany(resource, { ids, data }) {
+    for (const id of ids) await api(`${conf(resource).path}/${enc(id)}`, { method: 'PATCH', body: data });
+    return { data: ids };
+  },
+  async delete(resource, { id, previousData }) {
+    await api(`${conf(resource).path}/${enc(id)}`, { method: 'DELETE' });
+    return { data: (previousData ?? { id }) as any };
+  },
+  async deleteMany(resource, { ids }) {
+    for (const id of ids) await api(`${conf(resource).path}/${enc(id)}`, { method: 'DELETE' });
+    return { data: ids };
+  },
+};

@@ -1,0 +1,112 @@
+// The administration SPA end to end, in Debian's headless Chromium: an admin
+// signs in (session + CSRF), creates a channel, renames a video, finds a
+// failed encoding job and retries it — each checked through the API; a
+// screenshot of the jobs page goes to docs/. A teacher who opens /admin gets
+// no data. Needs chromium (skipped with a reason without it) and the built
+// SPA (`npm test` builds it).
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { wavBuffer } from '../test-support/media.ts';
+import { startTestApp, type TestApp } from '../test-support/test-app.ts';
+import { tusUpload } from '../test-support/tus.ts';
+import { createUser, type TestUser } from '../test-support/users.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const BUILT = existsSync(fileURLToPath(new URL('../../admin/dist/index.html', import.meta.url)));
+const skip = !existsSync(CHROMIUM) ? 'chromium is not installed (apt-get install chromium)' : !BUILT ? 'the admin is not built (npm run build:admin)' : undefined;
+// The README's screenshot is refreshed with ADMIN_SCREENSHOT=1; otherwise it goes to a temporary file.
+const SCREENSHOT = process.env.ADMIN_SCREENSHOT ? fileURLToPath(new URL('../../docs/admin-jobs.png', import.meta.url)) : path.join(tmpdir(), `pod-admin-jobs-${process.pid}.png`);
+
+describe('administration SPA in headless Chromium', { skip }, () => {
+  let t: TestApp;
+  let browser: Browser;
+  let admin: TestUser, teacher: TestUser;
+  let video: { id: number; slug: string };
+  let failed: { id: number; slug: string };
+
+  before(async () => {
+    t = await startTestApp({ env: { COOKIE_SECURE: 'false' } });
+    admin = await createUser(t, 'admin', { is_superuser: true, is_staff: true });
+    teacher = await createUser(t, 'teacher', { is_staff: true });
+    video = (await t.request('POST', '/api/v1/videos', { headers: teacher.auth, json: { title: 'Old title', is_draft: false } })).body.data;
+    const done = await tusUpload(t, wavBuffer(64 * 1024), { headers: teacher.auth, metadata: { filename: 'cours.wav', title: 'Broken lecture' } });
+    failed = { id: Number(done.headers['x-video-id']), slug: done.headers['x-video-slug']! };
+    await t.app.dbh.db.updateTable('videos').set({ encoding_status: 'error', encoding_error_code: 'ffmpeg_failed', encoding_error_message: 'Invalid data found' })
+      .where('id', '=', failed.id).execute();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function signIn(username: string, locale = 'en-US') {
+    const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${t.url}/admin`);
+    await page.locator('input[name="username"]').fill(username);
+    await page.locator('input[name="password"]').fill('correct horse battery staple');
+    await page.locator('button[type="submit"]').click();
+    return { context, page };
+  }
+
+  it('an admin creates a channel, renames a video, retries a failed job', { timeout: 90_000 }, async () => {
+    const { context, page } = await signIn('admin');
+    await page.waitForURL(/#\/videos/, { timeout: 20_000 });
+
+    await page.goto(`${t.url}/admin/#/channels/create`);
+    await page.locator('input[name="title"]').fill('Physique quantique');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(/#\/channels/, { timeout: 10_000 });
+    await expectEventually(async () => (await t.request('GET', '/api/v1/channels')).body.data.some((c: any) => c.title === 'Physique quantique'));
+
+    await page.goto(`${t.url}/admin/#/videos/${video.id}`);
+    const title = page.locator('input[name="title"]');
+    await title.waitFor();
+    await title.fill('Introduction à la mécanique');
+    await page.locator('button[type="submit"]').click();
+    await expectEventually(async () => (await t.request('GET', `/api/v1/videos/${video.id}`, { headers: teacher.auth })).body.data.title === 'Introduction à la mécanique');
+
+    await page.goto(`${t.url}/admin/#/jobs`);
+    await page.getByText('ffmpeg_failed: Invalid data found').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.ok(statSync(SCREENSHOT).size > 10_000, 'a screenshot of the jobs page');
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await expectEventually(async () => (await t.request('GET', `/api/v1/videos/${failed.slug}`, { headers: teacher.auth })).body.data.encoding.status === 'queued');
+    await context.close();
+  });
+
+  it('the French interface', async () => {
+    const { context, page } = await signIn('admin', 'fr-FR');
+    await page.getByText("Tâches d'encodage").first().waitFor({ timeout: 20_000 });
+    await context.close();
+  });
+
+  it('a teacher who opens /admin gets no data', async () => {
+    const { context, page } = await signIn('teacher');
+    const answers: string[] = [];
+    page.on('response', (r) => { if (r.url().includes('/api/v1/') && !r.url().includes('/auth/')) answers.push(`${r.status()} ${new URL(r.url()).pathname}`); });
+    await page.getByText('Administrators only').first().waitFor({ timeout: 10_000 });
+    await page.goto(`${t.url}/admin/#/users`);
+    await page.locator('input[name="username"]').waitFor({ timeout: 10_000 }); // back to the sign-in form
+    assert.deepEqual(answers.filter((a) => a.startsWith('200')), [], answers.join(', '));
+    // And the API itself refuses the teacher's own session, whatever the page does.
+    const usersAsTeacher = await t.request('GET', '/api/v1/users', { headers: teacher.auth });
+    assert.equal(usersAsTeacher.status, 403);
+    await context.close();
+  });
+});
+
+async function expectEventually(check: () => Promise<boolean>, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail('condition not reached in time');
+}
