@@ -23,6 +23,26 @@ const RetryButton = () => {
   );
 };
 
+/** The same action from a video's page: "Encode again". */
+export const EncodeAgainButton = () => {
+  const video = useRecordContext<{ id: number; encoding: { status: string } }>();
+  const notify = useNotify();
+  const refresh = useRefresh();
+  const t = useTranslate();
+  if (!video || (video.encoding.status !== 'error' && video.encoding.status !== 'ready')) return null;
+  return (
+    <Button label={t('pod.admin.retry')} onClick={async () => {
+      try {
+        await api(`/videos/${video.id}/encode`, { method: 'POST' });
+        notify('pod.admin.retried', { type: 'success' });
+      } catch (err) {
+        notify((err as Error).message, { type: 'error' });
+      }
+      refresh();
+    }} />
+  );
+};
+
 const filters = [<SelectInput source="status" key="status" alwaysOn choices={['queued', 'processing', 'ready', 'error'].map((s) => ({ id: s, name: s }))} />];
 
 export const JobList = () => (

@@ -1,5 +1,7 @@
 // One list / edit / create per resource, on the API's own fields.
+import { EncodeAgainButton } from './jobs.tsx';
 import {
+  TopToolbar,
   BooleanField, BooleanInput, Create, Datagrid, DateField, Edit, EditButton, List, NumberField, PasswordInput, SearchInput,
   SimpleForm, TextField, TextInput, required,
 } from 'react-admin';
@@ -47,9 +49,12 @@ export const VideoList = () => (
     <TextField source="encoding.status" label="encoding" /><BooleanField source="is_draft" /><DateField source="date_added" /><EditButton />
   </Datagrid></List>
 );
+// The owner travels as a username (the API's write format); the JSON shows a person.
+const username = (v: unknown) => (v && typeof v === 'object' ? (v as { username: string }).username : v);
 export const VideoEdit = () => (
-  <Edit mutationMode="pessimistic"><SimpleForm>
+  <Edit mutationMode="pessimistic" actions={<TopToolbar><EncodeAgainButton /></TopToolbar>}><SimpleForm>
     <TextInput source="title" validate={required()} fullWidth /><TextInput source="description" multiline fullWidth />
+    <TextInput source="owner" format={username} helperText="username (ownership transfer)" />
     <BooleanInput source="is_draft" /><BooleanInput source="is_restricted" /><BooleanInput source="allow_downloading" />
   </SimpleForm></Edit>
 );

@@ -69,8 +69,12 @@ describe('administration SPA in headless Chromium', { skip }, () => {
     const title = page.locator('input[name="title"]');
     await title.waitFor();
     await title.fill('Introduction à la mécanique');
+    await page.locator('input[name="owner"]').fill('admin'); // ownership transfer
     await page.locator('button[type="submit"]').click();
-    await expectEventually(async () => (await t.request('GET', `/api/v1/videos/${video.id}`, { headers: teacher.auth })).body.data.title === 'Introduction à la mécanique');
+    await expectEventually(async () => {
+      const v = (await t.request('GET', `/api/v1/videos/${video.id}`, { headers: admin.auth })).body.data;
+      return v.title === 'Introduction à la mécanique' && v.owner.username === 'admin';
+    });
 
     await page.goto(`${t.url}/admin/#/jobs`);
     await page.getByText('ffmpeg_failed: Invalid data found').waitFor({ timeout: 10_000 });
