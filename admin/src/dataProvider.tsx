@@ -40,8 +40,9 @@ export const dataProvider: DataProvider = {
     const base = { ...filter, sort: sortParam };
     const first = await api(`${c.path}${query({ ...base, limit: Math.min(perPage, 100) })}`);
     if (!first.meta || !('next_cursor' in first.meta)) {
-      // An unpaginated list: the API gave everything.
-      const all = (first.data as any[]).map((r) => withId(resource, r));
+      // An unpaginated list (channels, groups, taxonomy: small): the API gave everything; search here.
+      const q = typeof filter.q === 'string' ? filter.q.toLowerCase() : '';
+      const all = (first.data as any[]).map((r) => withId(resource, r)).filter((r) => !q || JSON.stringify(r).toLowerCase().includes(q));
       return { data: all.slice((page - 1) * perPage, page * perPage), total: all.length };
     }
     const key = JSON.stringify([resource, base, perPage]);

@@ -24,7 +24,7 @@ export const UserCreate = () => (
 );
 
 export const GroupList = () => (
-  <List><Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="code_name" /><TextField source="display_name" /></Datagrid></List>
+  <List filters={search}><Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="code_name" /><TextField source="display_name" /></Datagrid></List>
 );
 export const GroupEdit = () => <Edit mutationMode="pessimistic"><SimpleForm><TextField source="code_name" /><TextInput source="display_name" /></SimpleForm></Edit>;
 export const GroupCreate = () => (
@@ -34,7 +34,7 @@ export const GroupCreate = () => (
 /** Channels, types and disciplines: a title and a description. */
 const titled = (extra: JSX.Element[] = []) => ({
   List: () => (
-    <List><Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="title" /><TextField source="slug" />{extra.length ? <BooleanField source="visible" /> : null}</Datagrid></List>
+    <List filters={search}><Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="title" /><TextField source="slug" />{extra.length ? <BooleanField source="visible" /> : null}</Datagrid></List>
   ),
   Edit: () => <Edit mutationMode="pessimistic"><SimpleForm><TextInput source="title" validate={required()} /><TextInput source="description" multiline />{extra}</SimpleForm></Edit>,
   Create: () => <Create><SimpleForm><TextInput source="title" validate={required()} /><TextInput source="description" multiline />{extra}</SimpleForm></Create>,

@@ -64,6 +64,12 @@ describe('administration SPA in headless Chromium', { skip }, () => {
     await page.locator('button[type="submit"]').click();
     await page.waitForURL(/#\/channels/, { timeout: 10_000 });
     await expectEventually(async () => (await t.request('GET', '/api/v1/channels')).body.data.some((c: any) => c.title === 'Physique quantique'));
+    // The list's search filter.
+    await page.goto(`${t.url}/admin/#/channels`);
+    await page.locator('input[name="q"]').fill('quantique');
+    await page.getByText('Physique quantique').first().waitFor();
+    await page.locator('input[name="q"]').fill('zzz-nothing');
+    await page.getByText('Physique quantique').first().waitFor({ state: 'detached' });
 
     await page.goto(`${t.url}/admin/#/videos/${video.id}`);
     const title = page.locator('input[name="title"]');
