@@ -32,7 +32,42 @@ function query(params: Record<string, unknown>) {
   return s ? `?${s}` : '';
 }
 
-export const dataProvider: DataProvider = {
+// Themes live under their channel (/channels/{slug}/themes/{id}): their
+// react-admin id is "channel-slug:theme-id".
+const themeId = (id: unknown) => {
+  const [channel, theme] = String(id).split(':');
+  return { channel: channel!, theme: theme! };
+};
+const themeRecord = (r: any): RaRecord => ({ ...r, theme_id: r.id, id: `${r.channel}:${r.id}` });
+const themes: Partial<DataProvider> = {
+  async getList(_resource, { filter = {}, pagination = { page: 1, perPage: 100 } }) {
+    if (!filter.channel) return { data: [], total: 0 };
+    const all = ((await api(`/channels/${enc(filter.channel)}/themes`)).data as any[]).map(themeRecord);
+    return { data: all.slice((pagination.page - 1) * pagination.perPage, pagination.page * pagination.perPage), total: all.length };
+  },
+  async getOne(_resource, { id }) {
+    const { channel, theme } = themeId(id);
+    const found = ((await api(`/channels/${enc(channel)}/themes`)).data as any[]).find((t) => String(t.id) === theme);
+    if (!found) throw new Error('ra.notification.item_doesnt_exist');
+    return { data: themeRecord(found) };
+  },
+  async create(_resource, { data }) {
+    const { channel, ...body } = data as { channel: string };
+    return { data: themeRecord((await api(`/channels/${enc(channel)}/themes`, { method: 'POST', body })).data) };
+  },
+  async update(_resource, { id, data, previousData }) {
+    const { channel, theme } = themeId(id);
+    const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => ['title', 'description', 'parent_id'].includes(k) && JSON.stringify(v) !== JSON.stringify((previousData as any)?.[k])));
+    return { data: themeRecord((await api(`/channels/${enc(channel)}/themes/${theme}`, { method: 'PATCH', body: changed })).data) };
+  },
+  async delete(_resource, { id, previousData }) {
+    const { channel, theme } = themeId(id);
+    await api(`/channels/${enc(channel)}/themes/${theme}`, { method: 'DELETE' });
+    return { data: (previousData ?? { id }) as any };
+  },
+};
+
+const resourceProvider: DataProvider = {
   async getList(resource, { pagination = { page: 1, perPage: 25 }, sort, filter = {} }) {
     const c = conf(resource);
     const { page, perPage } = pagination;
@@ -67,7 +102,7 @@ export const dataProvider: DataProvider = {
     return { data: await Promise.all(ids.map(async (id) => withId(resource, (await api(`${conf(resource).path}/${enc(id)}`)).data))) };
   },
   async getManyReference(resource, params) {
-    return dataProvider.getList(resource, { ...params, filter: { ...params.filter, [params.target]: params.id } });
+    return resourceProvider.getList(resource, { ...params, filter: { ...params.filter, [params.target]: params.id } });
   },
   async create(resource, { data }) {
     return { data: withId(resource, (await api(conf(resource).path, { method: 'POST', body: data })).data) };
@@ -90,3 +125,11 @@ export const dataProvider: DataProvider = {
     return { data: ids };
   },
 };
+
+/** Every resource through resourceProvider, themes through their channel. */
+export const dataProvider = new Proxy(resourceProvider, {
+  get: (target, method: keyof DataProvider) => (resource: string, params: any) =>
+    resource === 'themes' && (themes as any)[method] ? (themes as any)[method](resource, params)
+      : resource === 'themes' && method === 'getManyReference' ? themes.getList!(resource, { ...params, filter: { channel: params.id } })
+        : (target as any)[method](resource, params),
+}) as DataProvider;

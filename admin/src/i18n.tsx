@@ -9,7 +9,7 @@ const en = {
   resources: {
     users: { name: 'User |||| Users' }, groups: { name: 'Access group |||| Access groups' }, channels: { name: 'Channel |||| Channels' },
     types: { name: 'Type |||| Types' }, disciplines: { name: 'Discipline |||| Disciplines' }, videos: { name: 'Video |||| Videos' },
-    jobs: { name: 'Encoding job |||| Encoding jobs' },
+    jobs: { name: 'Encoding job |||| Encoding jobs' }, themes: { name: 'Theme |||| Themes' },
   },
 };
 const fr = {
@@ -18,7 +18,7 @@ const fr = {
   resources: {
     users: { name: 'Utilisateur |||| Utilisateurs' }, groups: { name: "Groupe d'accès |||| Groupes d'accès" }, channels: { name: 'Chaîne |||| Chaînes' },
     types: { name: 'Type |||| Types' }, disciplines: { name: 'Discipline |||| Disciplines' }, videos: { name: 'Vidéo |||| Vidéos' },
-    jobs: { name: "Tâche d'encodage |||| Tâches d'encodage" },
+    jobs: { name: "Tâche d'encodage |||| Tâches d'encodage" }, themes: { name: 'Thème |||| Thèmes' },
   },
 };
 

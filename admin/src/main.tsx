@@ -7,7 +7,7 @@ import { authProvider } from './authProvider.tsx';
 import { dataProvider } from './dataProvider.tsx';
 import { i18nProvider } from './i18n.tsx';
 import { JobList } from './jobs.tsx';
-import { channels, disciplines, GroupCreate, GroupEdit, GroupList, types, UserCreate, UserEdit, UserList, VideoEdit, VideoList } from './resources.tsx';
+import { ThemeCreate, ThemeEdit, channels, disciplines, GroupCreate, GroupEdit, GroupList, types, UserCreate, UserEdit, UserList, VideoEdit, VideoList } from './resources.tsx';
 
 createRoot(document.getElementById('root')!).render(
   // Hash routes (/admin/#/videos/12): any deep link loads the one index.html.
@@ -16,6 +16,7 @@ createRoot(document.getElementById('root')!).render(
     <Resource name="videos" list={VideoList} edit={VideoEdit} />
     <Resource name="jobs" list={JobList} />
     <Resource name="channels" list={channels.List} edit={channels.Edit} create={channels.Create} />
+    <Resource name="themes" create={ThemeCreate} edit={ThemeEdit} />
     <Resource name="users" list={UserList} edit={UserEdit} create={UserCreate} />
     <Resource name="groups" list={GroupList} edit={GroupEdit} create={GroupCreate} />
     <Resource name="types" list={types.List} edit={types.Edit} create={types.Create} />

@@ -1,6 +1,7 @@
 // One list / edit / create per resource, on the API's own fields.
 import { EncodeAgainButton } from './jobs.tsx';
 import {
+  CreateButton, DeleteButton, ReferenceManyField, useRecordContext,
   TopToolbar,
   BooleanField, BooleanInput, Create, Datagrid, DateField, Edit, EditButton, List, NumberField, PasswordInput, SearchInput,
   SimpleForm, TextField, TextInput, required,
@@ -32,14 +33,36 @@ export const GroupCreate = () => (
 );
 
 /** Channels, types and disciplines: a title and a description. */
-const titled = (extra: JSX.Element[] = []) => ({
+const titled = (extra: JSX.Element[] = [], below: JSX.Element | null = null) => ({
   List: () => (
     <List filters={search}><Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="title" /><TextField source="slug" />{extra.length ? <BooleanField source="visible" /> : null}</Datagrid></List>
   ),
-  Edit: () => <Edit mutationMode="pessimistic"><SimpleForm><TextInput source="title" validate={required()} /><TextInput source="description" multiline />{extra}</SimpleForm></Edit>,
+  Edit: () => <Edit mutationMode="pessimistic"><SimpleForm><TextInput source="title" validate={required()} /><TextInput source="description" multiline />{extra}{below}</SimpleForm></Edit>,
   Create: () => <Create><SimpleForm><TextInput source="title" validate={required()} /><TextInput source="description" multiline />{extra}</SimpleForm></Create>,
 });
-export const channels = titled([<BooleanInput source="visible" key="visible" defaultValue />]);
+/** A channel's themes, under its edit form. */
+const ChannelThemes = () => {
+  const channel = useRecordContext<{ slug: string }>();
+  if (!channel) return null;
+  return (
+    <ReferenceManyField reference="themes" target="channel" label="resources.themes.name">
+      <Datagrid rowClick="edit" bulkActionButtons={false}><TextField source="title" /><TextField source="slug" /><DeleteButton mutationMode="pessimistic" redirect={false} /></Datagrid>
+      <CreateButton resource="themes" state={{ record: { channel: channel.slug } }} />
+    </ReferenceManyField>
+  );
+};
+export const channels = titled([<BooleanInput source="visible" key="visible" defaultValue />], <ChannelThemes />);
+
+export const ThemeCreate = () => (
+  <Create redirect={(_r: string, _id: unknown, data: any) => `channels/${data.channel}`}><SimpleForm>
+    <TextInput source="channel" validate={required()} /><TextInput source="title" validate={required()} /><TextInput source="description" multiline />
+  </SimpleForm></Create>
+);
+export const ThemeEdit = () => (
+  <Edit mutationMode="pessimistic" redirect={(_r: string, _id: unknown, data: any) => `channels/${data.channel}`}><SimpleForm>
+    <TextField source="channel" /><TextInput source="title" validate={required()} /><TextInput source="description" multiline />
+  </SimpleForm></Edit>
+);
 export const types = titled();
 export const disciplines = titled();
 

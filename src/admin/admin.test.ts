@@ -1,5 +1,6 @@
 // The administration SPA end to end, in Debian's headless Chromium: an admin
-// signs in (session + CSRF), creates a channel, renames a video, finds a
+// signs in (session + CSRF), creates a channel and a theme in it, renames a
+// video and transfers its ownership, finds a
 // failed encoding job and retries it — each checked through the API; a
 // screenshot of the jobs page goes to docs/. A teacher who opens /admin gets
 // no data. Needs chromium (skipped with a reason without it) and the built
@@ -64,6 +65,14 @@ describe('administration SPA in headless Chromium', { skip }, () => {
     await page.locator('button[type="submit"]').click();
     await page.waitForURL(/#\/channels/, { timeout: 10_000 });
     await expectEventually(async () => (await t.request('GET', '/api/v1/channels')).body.data.some((c: any) => c.title === 'Physique quantique'));
+    // A theme, from the channel's page.
+    const slug = (await t.request('GET', '/api/v1/channels')).body.data.find((c: any) => c.title === 'Physique quantique').slug;
+    await page.goto(`${t.url}/admin/#/channels/${slug}`);
+    await page.getByRole('link', { name: 'Create' }).click();
+    await page.locator('input[name="title"]').fill('Intrication');
+    await page.locator('button[type="submit"]').click();
+    await expectEventually(async () => (await t.request('GET', `/api/v1/channels/${slug}/themes`)).body.data.some((th: any) => th.title === 'Intrication'));
+    await page.getByText('Intrication').first().waitFor();
     // The list's search filter.
     await page.goto(`${t.url}/admin/#/channels`);
     await page.locator('input[name="q"]').fill('quantique');
