@@ -1,19 +1,19 @@
 // Encoding jobs: state, progress, error, attempts, encoder; "Retry" queues
-// the video's encoding again (POST /videos/{id}/encode, as owners do).
+// the video's encoding again (POST /videos/{id}/encode, as owners do) — on
+// the jobs page and on a video's page.
 import { Button, Datagrid, DateField, FunctionField, List, NumberField, SelectInput, TextField, useNotify, useRecordContext, useRefresh, useTranslate } from 'react-admin';
 import { api } from './api.tsx';
 
-const RetryButton = () => {
-  const job = useRecordContext<{ status: string; video: { id: number } }>();
+function EncodeAgain({ videoId, status }: { videoId: number; status: string }) {
   const notify = useNotify();
   const refresh = useRefresh();
   const t = useTranslate();
-  if (!job || (job.status !== 'error' && job.status !== 'ready')) return null;
+  if (status !== 'error' && status !== 'ready') return null;
   return (
     <Button label={t('pod.admin.retry')} onClick={async (e) => {
       e.stopPropagation();
       try {
-        await api(`/videos/${job.video.id}/encode`, { method: 'POST' });
+        await api(`/videos/${videoId}/encode`, { method: 'POST' });
         notify('pod.admin.retried', { type: 'success' });
       } catch (err) {
         notify((err as Error).message, { type: 'error' });
@@ -21,26 +21,17 @@ const RetryButton = () => {
       refresh();
     }} />
   );
+}
+
+const RetryButton = () => {
+  const job = useRecordContext<{ status: string; video: { id: number } }>();
+  return job ? <EncodeAgain videoId={job.video.id} status={job.status} /> : null;
 };
 
-/** The same action from a video's page: "Encode again". */
+/** The same action from a video's page. */
 export const EncodeAgainButton = () => {
   const video = useRecordContext<{ id: number; encoding: { status: string } }>();
-  const notify = useNotify();
-  const refresh = useRefresh();
-  const t = useTranslate();
-  if (!video || (video.encoding.status !== 'error' && video.encoding.status !== 'ready')) return null;
-  return (
-    <Button label={t('pod.admin.retry')} onClick={async () => {
-      try {
-        await api(`/videos/${video.id}/encode`, { method: 'POST' });
-        notify('pod.admin.retried', { type: 'success' });
-      } catch (err) {
-        notify((err as Error).message, { type: 'error' });
-      }
-      refresh();
-    }} />
-  );
+  return video ? <EncodeAgain videoId={video.id} status={video.encoding.status} /> : null;
 };
 
 const filters = [<SelectInput source="status" key="status" alwaysOn choices={['queued', 'processing', 'ready', 'error'].map((s) => ({ id: s, name: s }))} />];
