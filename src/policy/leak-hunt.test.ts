@@ -53,6 +53,8 @@ describe(`ACL leak hunt (seed ${SEED})`, () => {
     t = await startTestApp();
     const db = t.app.dbh.db;
 
+    // Every group exists, whether or not the draw gives it members.
+    for (const code_name of GROUPS) await db.insertInto('access_groups').values({ code_name, display_name: code_name }).execute();
     const users: TestUser[] = [];
     const specs: [string, Parameters<typeof createUser>[2]][] = [
       ['root', { is_superuser: true }], ['manager', { is_manager: true }], ['teacher', { is_staff: true }],
@@ -175,6 +177,6 @@ describe(`ACL leak hunt (seed ${SEED})`, () => {
     }
     console.log(`leak hunt: seed ${SEED}, ${viewers.length + 2} kinds of caller × ${videos.length} videos → ${cases} cases, ${disagreements.length} disagreements`);
     assert.deepEqual(disagreements.slice(0, 20), [], `${disagreements.length} disagreements (replay with LEAK_HUNT_SEED=${SEED})`);
-    assert.ok(cases >= 10_000, `only ${cases} cases`);
+    if (!process.env.LEAK_HUNT_VIDEOS) assert.ok(cases >= 10_000, `only ${cases} cases`);
   });
 });
