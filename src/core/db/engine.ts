@@ -53,6 +53,10 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   // An idle client dying (DB restart) must not crash the process; the next
   // query gets a fresh connection or a 503.
   pool.on('error', (err) => log('idle PostgreSQL client error', err));
+  // A checked-out client that loses its server between two queries (inside a
+  // transaction) emits 'error' with no pool listener attached: that would be
+  // an uncaught exception, killing the process. Its query promises reject anyway.
+  pool.on('connect', (client) => client.on('error', (err) => log('PostgreSQL connection lost', err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const handle: DatabaseHandle = {
     kind: 'postgres',
