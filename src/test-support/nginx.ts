@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../bench/lib.ts';
 
 export interface Nginx {
   url: string;
@@ -23,14 +23,6 @@ export function nginxUnavailable(): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 export async function startNginx(opts: { upstream: string; mediaDir: string; accelPrefix?: string; direct?: boolean }): Promise<Nginx> {
   if (!NGINX) throw new Error(nginxUnavailable());
