@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tus from 'tus-js-client';
 import { freePort, reachable } from '../bench/lib.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
+import { makeClip } from '../src/test-support/media.ts';
 
 const UPLOADS = Number(process.env.SOAK_UPLOADS ?? 50);
 const DEADLINE_MS = Number(process.env.SOAK_DEADLINE_S ?? 600) * 1000;
@@ -49,10 +50,7 @@ await mkdir(path.join(dir, 'clips'));
 const clips: { file: string; sha: string; bytes: Buffer }[] = [];
 for (let i = 0; i < UPLOADS; i++) {
   const file = path.join(dir, 'clips', `cours-${i}.mp4`);
-  const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=3:size=320x180:rate=25',
-    '-f', 'lavfi', '-i', `sine=frequency=${200 + i * 7}:duration=3`, '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '3M',
-    '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
-  if (gen.status !== 0) throw new Error(String(gen.stderr));
+  makeClip(file, { seconds: 3, size: '320x180', frequency: 200 + i * 7, bitrate: '3M' });
   const bytes = await readFile(file);
   clips.push({ file, sha: sha256(bytes), bytes });
 }

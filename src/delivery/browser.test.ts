@@ -19,6 +19,7 @@ import { runEncoder } from '../encoder/worker.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
+import { makeClip } from '../test-support/media.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed (apt-get install chromium)'
@@ -66,10 +67,7 @@ describe('browser playback of a private video (hls.js in headless Chromium)', { 
 
     dir = await mkdtemp(path.join(tmpdir(), 'pod-browser-'));
     const file = path.join(dir, 'clip.mp4');
-    const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc=duration=6:size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
-    assert.equal(gen.status, 0, String(gen.stderr));
+    makeClip(file, { seconds: 6, size: '320x180' });
 
     t = await startTestApp({ env: { CORS_ORIGINS: pageOrigin, ENCODER_WEBHOOK_SECRET: SECRET, ENCODER_REGISTRATION_TOKEN: REGISTRATION } });
     teacher = await createUser(t, 'teacher', { is_staff: true });

@@ -17,6 +17,7 @@ import { ENGINE, startTestApp, type TestApp } from '../test-support/test-app.ts'
 import { tusUpload } from '../test-support/tus.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { runEncoder } from './worker.ts';
+import { makeClip } from '../test-support/media.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -40,10 +41,7 @@ describe('database restart during dispatch', { skip }, () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pod-restart-'));
     for (const [name, seconds] of [['long', 16], ['short', 6]] as const) {
       const file = path.join(dir, `${name}.mp4`);
-      const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-        '-f', 'lavfi', '-i', `testsrc=duration=${seconds}:size=640x360:rate=25`, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
-      assert.equal(gen.status, 0, String(gen.stderr));
+      makeClip(file, { seconds, size: '640x360' });
       clips[name] = await readFile(file);
     }
     pg = await startPrivatePostgres();

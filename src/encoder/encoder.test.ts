@@ -14,6 +14,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { runEncoder } from './worker.ts';
+import { makeClip } from '../test-support/media.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -27,10 +28,7 @@ describe('upload → reference encoder → ready (end to end)', { skip: !HAS_FFM
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pod-e2e-'));
     const file = path.join(dir, 'clip.mp4');
-    const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc=duration=10:size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=10',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
-    assert.equal(gen.status, 0, String(gen.stderr));
+    makeClip(file, { seconds: 10, size: '640x360' });
     clip = await readFile(file);
     t = await startTestApp({ env: { ENCODER_WEBHOOK_SECRET: SECRET, ENCODER_REGISTRATION_TOKEN: REGISTRATION } });
     teacher = await createUser(t, 'teacher', { is_staff: true });

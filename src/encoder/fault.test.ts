@@ -13,6 +13,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { QUEUES } from '../core/jobs.ts';
+import { makeClip } from '../test-support/media.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const ENCODER = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -48,9 +49,7 @@ describe('encoder process killed mid-job', { skip: !HAS_FFMPEG && 'ffmpeg is not
   it('re-queues the job and another encoder finishes it', { timeout: 240_000 }, async () => {
     // 40 s of 720p: long enough to be killed in the middle of it.
     const file = path.join(dir, 'long.mp4');
-    const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=40:size=1280x720:rate=25',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=40', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
-    assert.equal(gen.status, 0, String(gen.stderr));
+    makeClip(file, { seconds: 40, size: '1280x720' });
     const done = await tusUpload(t, await readFile(file), { headers: teacher.auth, metadata: { filename: 'long.mp4' }, chunkSize: 4 * 1024 * 1024 });
     assert.equal(done.status, 204, done.body);
     const slug = done.headers['x-video-slug']!;

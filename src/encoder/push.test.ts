@@ -16,6 +16,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { jobProcessor, type Job } from './worker.ts';
+import { makeClip } from '../test-support/media.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -69,9 +70,7 @@ describe('push dispatch', { skip: !HAS_FFMPEG && 'ffmpeg is not installed (apt-g
 
   it('delivers signed jobs, retries a refused delivery, and the video ends ready', { timeout: 120_000 }, async () => {
     const file = path.join(dir, 'clip.mp4');
-    const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=5:size=640x360:rate=25',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file]);
-    assert.equal(gen.status, 0, String(gen.stderr));
+    makeClip(file, { seconds: 5, size: '640x360', audio: false });
     const done = await tusUpload(t, await readFile(file), { headers: teacher.auth, metadata: { filename: 'clip.mp4' } });
     assert.equal(done.status, 204, done.body);
     const slug = done.headers['x-video-slug']!;

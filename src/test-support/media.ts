@@ -1,5 +1,7 @@
-// Media fixtures generated in JS (no ffmpeg needed): PCM WAV files of any
-// size, which are real audio that ffprobe reads, plus impostors.
+// Media fixtures: PCM WAV files of any size generated in JS (no ffmpeg
+// needed; real audio that ffprobe reads), impostors, and real video clips
+// made by ffmpeg (makeClip).
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -64,3 +66,16 @@ export const sha256File = async (file: string) => sha256(await readFile(file));
 export const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<< /Type /Catalog >>\nendobj\n'), Buffer.alloc(8192, 0x20)]);
 export const EXE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff', 'latin1'), Buffer.alloc(8192, 0)]);
 export const HTML = Buffer.from(`<!DOCTYPE html><html><body><script>alert(1)</script>${' '.repeat(8192)}</body></html>`);
+
+/**
+ * Writes a real H.264 clip (test pattern, plus an AAC tone unless audio is
+ * false) with Debian's ffmpeg, for the tests and scripts that encode or play.
+ */
+export function makeClip(file: string, o: { seconds: number; size: string; frequency?: number; audio?: boolean; bitrate?: string }): void {
+  const audio = o.audio === false ? [] : ['-f', 'lavfi', '-i', `sine=frequency=${o.frequency ?? 440}:duration=${o.seconds}`];
+  const gen = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc=duration=${o.seconds}:size=${o.size}:rate=25`, ...audio,
+    '-c:v', 'libx264', '-preset', 'ultrafast', ...(o.bitrate ? ['-b:v', o.bitrate] : []), '-pix_fmt', 'yuv420p',
+    ...(o.audio === false ? [] : ['-c:a', 'aac', '-shortest']), file]);
+  if (gen.status !== 0) throw new Error(`ffmpeg failed: ${String(gen.stderr)}`);
+}
