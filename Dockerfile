@@ -31,4 +31,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/api/v1/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The encoder: `docker run … pod-api node src/encoder/main.ts`
-CMD ["node", "src/main.ts"]
+# The flags of `npm start` (package.json): see the README, "Deploying and scaling out".
+CMD ["node", "--max-semi-space-size=4", "src/main.ts"]

@@ -1,6 +1,7 @@
 // Shared helpers for bench/*.ts: start a server process, load it with
 // autocannon, print a markdown table of figures.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import autocannon from 'autocannon';
 
@@ -21,10 +22,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Spawns a Node script serving on PORT and waits until `readyPath` answers 200. */
+/** The Node flags of `npm start` (package.json), so benchmarks run the API as it is deployed. */
+export function apiNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/** Spawns a Node script serving on PORT and waits until `readyPath` answers 200. The API (src/main.ts) gets `npm start`'s flags. */
 export async function startServer(script: string, env: Record<string, string>, readyPath = '/'): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const flags = script.endsWith('src/main.ts') ? apiNodeFlags() : [];
+  const child = spawn(process.execPath, [...flags, script], { env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   let exited = false;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tus from 'tus-js-client';
-import { freePort, reachable } from '../bench/lib.ts';
+import { apiNodeFlags, freePort, reachable } from '../bench/lib.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import { makeClip } from '../src/test-support/media.ts';
 
@@ -62,7 +62,7 @@ if (cli.status !== 0) throw new Error(cli.stderr);
 let api: ChildProcess;
 let apiLog = '';
 async function startApi() {
-  api = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  api = spawn(process.execPath, [...apiNodeFlags(), MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   api.stdout!.on('data', (c: Buffer) => (apiLog += c));
   api.stderr!.on('data', (c: Buffer) => (apiLog += c));
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {

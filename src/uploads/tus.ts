@@ -5,7 +5,6 @@
 // and completion at the end.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { FileStore } from '@tus/file-store';
 import { Server, Upload, type DataStore } from '@tus/server';
 import path from 'node:path';
 import { listSetting } from '../core/config.ts';
@@ -15,6 +14,7 @@ import { canUpload } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
 import { checkExtension } from './media-check.ts';
 import { completeUpload, RejectedUpload } from './complete.ts';
+import { StreamingFileStore } from './file-store.ts';
 
 /** The principal of each request (raw Node request or web Request), set by the Fastify route before tus runs. */
 export const principals = new WeakMap<object, Principal>();
@@ -86,7 +86,7 @@ async function createBaseDatastore(app: FastifyInstance): Promise<DataStore> {
     const o = s3Options(app.config);
     return new S3Store({ partSize: 8 * 1024 * 1024, expirationPeriodInMilliseconds, s3ClientConfig: { ...s3ClientConfig(o), bucket: o.bucket } });
   }
-  return new FileStore({ directory: path.join(path.resolve(app.config.MEDIA_DIR), 'uploads'), expirationPeriodInMilliseconds });
+  return new StreamingFileStore({ directory: path.join(path.resolve(app.config.MEDIA_DIR), 'uploads'), expirationPeriodInMilliseconds });
 }
 
 async function usedBytes(app: FastifyInstance, userId: number): Promise<number> {
