@@ -4,7 +4,9 @@
 // during each upload (VmRSS), next to its idle level. PostgreSQL is used when
 // reachable (PGlite's WASM heap would dominate the API's own memory).
 // A bare Node HTTP server writing the body to a file gives the ceiling any
-// Node server can reach here. Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS.
+// Node server can reach here; both it and the API are also given in server
+// CPU seconds per GiB (user + system, /proc), steadier than MiB/s on a shared
+// machine. Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS.
 // Env: BENCH_UPLOAD_BYTES.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,6 +35,13 @@ if (cli.status !== 0) throw new Error(String(cli.stderr));
 const mib = SIZE / 1024 / 1024;
 const rows: (string | number)[][] = [];
 
+/** User + system CPU seconds a process has used so far. */
+const cpuSeconds = async (pid: number) => {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const perGiB = (cpu: number) => (cpu / (SIZE / 1024 ** 3)).toFixed(2);
+
 // Every timed section starts with clean page cache writeback (`sync`), so the
 // baseline and the uploads are not throttled by each other's dirty pages.
 const settle = () => void spawnSync('sync');
@@ -43,18 +52,22 @@ let t0 = performance.now();
 spawnSync('cp', [file, path.join(dir, 'copy.wav')]);
 const cpSeconds = (performance.now() - t0) / 1000;
 await rm(path.join(dir, 'copy.wav'));
-rows.push([`cp ${mib} MiB (baseline)`, mib / cpSeconds, '1', '-', '-']);
+rows.push([`cp ${mib} MiB (baseline)`, mib / cpSeconds, '1', '-', '-', '-']);
 
+let bareCpu = NaN;
 // Second baseline: a bare Node HTTP server writing the body to a file (curl sends it).
 {
   const raw = await startServer(fileURLToPath(new URL('./raw-upload-server.ts', import.meta.url)), { RAW_UPLOAD_TARGET: path.join(dir, 'raw.bin') });
   settle();
+  const cpu0 = await cpuSeconds(raw.child.pid!);
   t0 = performance.now();
   await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-X', 'PATCH', '-T', file, '-H', 'expect:', `${raw.url}/`]);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = (await cpuSeconds(raw.child.pid!)) - cpu0;
+  bareCpu = cpu;
   await raw.stop();
   await rm(path.join(dir, 'raw.bin'));
-  rows.push([`bare Node HTTP server → file, curl (ceiling of any Node server)`, mib / seconds, ratio(cpSeconds / seconds), '-', '-']);
+  rows.push([`bare Node HTTP server → file, curl (ceiling of any Node server)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(cpu), '-', '-']);
 }
 
 const api = await startServer(fileURLToPath(new URL('../src/main.ts', import.meta.url)), env, '/api/v1/health');
@@ -78,7 +91,7 @@ for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const label = chunkSize === Infinity ? 'one request' : `${chunkSize / 1024 / 1024} MiB chunks`;
-  rows.push([`tus upload ${mib} MiB, ${label} (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), peak.toFixed(0), idle.toFixed(0)]);
+  rows.push([`tus upload ${mib} MiB, ${label} (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), '-', peak.toFixed(0), idle.toFixed(0)]);
   summary(`tus upload ${mib} MiB, ${label}`, `${(mib / seconds).toFixed(0)} MiB/s`, `${(mib / cpSeconds).toFixed(0)} MiB/s (cp)`, cpSeconds / seconds);
   summary(`API peak RSS during the tus upload, ${label}`, `${peak.toFixed(0)} MiB`, '150 MiB (goal)', peak / 150);
 }
@@ -93,18 +106,21 @@ for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   let peak = 0;
   settle();
   const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
+  const cpu0 = await cpuSeconds(api.child.pid!);
   t0 = performance.now();
   // Async, so the RSS sampler keeps running while curl sends.
   const curl = await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PATCH', '-T', file, '-H', `authorization: Bearer ${token}`,
     '-H', 'tus-resumable: 1.0.0', '-H', 'upload-offset: 0', '-H', 'content-type: application/offset+octet-stream', '-H', 'expect:', target], { encoding: 'utf8' });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = (await cpuSeconds(api.child.pid!)) - cpu0;
   clearInterval(sampler);
-  if (curl.stdout === '204') rows.push([`curl PATCH ${mib} MiB, one request (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), peak.toFixed(0), idle.toFixed(0)]);
+  if (curl.stdout === '204') summary(`API CPU per GiB uploaded (curl PATCH)`, `${perGiB(cpu)} s`, `${perGiB(bareCpu)} s (bare Node server)`, cpu / bareCpu);
+  if (curl.stdout === '204') rows.push([`curl PATCH ${mib} MiB, one request (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(cpu), peak.toFixed(0), idle.toFixed(0)]);
   else console.error(`curl upload failed: ${curl.stdout} ${curl.stderr}`);
 }
 await api.stop();
 await pg?.drop();
 await rm(dir, { recursive: true, force: true });
 
-console.log(table(rows, ['measure', 'MiB/s', 'ratio to cp', 'API RSS during upload, MiB', 'API RSS idle, MiB']));
+console.log(table(rows, ['measure', 'MiB/s', 'ratio to cp', 'server CPU s per GiB', 'API RSS during upload, MiB', 'API RSS idle, MiB']));
 console.log(`\ndatabase: ${pg ? 'PostgreSQL' : 'PGlite'}`);
