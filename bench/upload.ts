@@ -43,11 +43,19 @@ const cpuSeconds = async (pid: number) => {
 const perGiB = (cpu: number) => (cpu / (SIZE / 1024 ** 3)).toFixed(2);
 
 // Every timed section starts with clean page cache writeback (`sync`), so the
-// baseline and the uploads are not throttled by each other's dirty pages.
-const settle = () => void spawnSync('sync');
+// baseline and the uploads are not throttled by each other's dirty pages, and
+// with the previous upload's stored file deleted: on this VM, writing into
+// page cache that has never been used is 2–4× slower in the kernel (a bare Node
+// server writing a new 1 GiB file per request: 573 → 234 → 225 MiB/s), so
+// every measure starts from the same page-cache state as the baselines, which
+// delete their copies too.
+const settle = async () => {
+  await rm(path.join(dir, 'media', 'sources'), { recursive: true, force: true });
+  spawnSync('sync');
+};
 
 // Baseline: cp of the same file to the same filesystem.
-settle();
+await settle();
 let t0 = performance.now();
 spawnSync('cp', [file, path.join(dir, 'copy.wav')]);
 const cpSeconds = (performance.now() - t0) / 1000;
@@ -58,7 +66,7 @@ let bareCpu = NaN;
 // Second baseline: a bare Node HTTP server writing the body to a file (curl sends it).
 {
   const raw = await startServer(fileURLToPath(new URL('./raw-upload-server.ts', import.meta.url)), { RAW_UPLOAD_TARGET: path.join(dir, 'raw.bin') });
-  settle();
+  await settle();
   const cpu0 = await cpuSeconds(raw.child.pid!);
   t0 = performance.now();
   await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-X', 'PATCH', '-T', file, '-H', 'expect:', `${raw.url}/`]);
@@ -78,7 +86,7 @@ const idle = await rss();
 
 for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   let peak = 0;
-  settle();
+  await settle();
   const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
   t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
@@ -104,7 +112,7 @@ for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   });
   const target = new URL(create.headers.get('location')!, api.url).href;
   let peak = 0;
-  settle();
+  await settle();
   const sampler = setInterval(() => void rss().then((v) => (peak = Math.max(peak, v))), 50);
   const cpu0 = await cpuSeconds(api.child.pid!);
   t0 = performance.now();
