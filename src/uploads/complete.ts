@@ -43,6 +43,24 @@ async function dropStagingMetadata(app: FastifyInstance, datastore: DataStore, i
   else await (datastore as FileStore).configstore.delete(id).catch(() => {});
 }
 
+/** Where the bytes of a completed upload live. */
+export const sourceKeyOf = (uploadId: string, filename: string) => `sources/${uploadId}.${extensionOf(filename)}`;
+
+/**
+ * A completion killed between moving the bytes to their final key and its
+ * transaction leaves them there, linked to nothing, and the staging copy gone
+ * (tus then answers 404 and the client would start over). They go back to
+ * staging, so that the upload can be completed again. The caller makes sure
+ * this process is not completing the upload at that moment.
+ */
+export async function restoreUnlinkedSource(app: FastifyInstance, uploadId: string, filename: string) {
+  const staged = stagingKey(app, uploadId);
+  const finalKey = sourceKeyOf(uploadId, filename);
+  if (await app.storage.stat(staged)) return;
+  if (!(await app.storage.stat(finalKey))) return;
+  await app.storage.move(finalKey, staged);
+}
+
 export async function completeUpload(app: FastifyInstance, datastore: DataStore, p: Principal, uploadId: string, allowed: string[]) {
   const db = app.dbh.db;
   const upload = await db.selectFrom('uploads').selectAll().where('id', '=', uploadId).executeTakeFirstOrThrow();
@@ -67,7 +85,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
     return reject(415, 'no_media_stream', 'The file has no audio or video stream');
   }
 
-  const finalKey = `sources/${uploadId}.${extensionOf(upload.filename)}`;
+  const finalKey = sourceKeyOf(uploadId, upload.filename);
   await app.storage.move(staged, finalKey);
 
   let previousSource: string | null = null;

@@ -80,6 +80,49 @@ describe('upload completion recovery', () => {
     assert.deepEqual([video.body.data.title, video.body.data.encoding.status], ['Database hiccup', 'queued']);
   });
 
+  /** Leaves an upload as a completion killed between its move and its transaction would: bytes at the final key, none staged. */
+  async function killedAfterMove(title: string, size: number) {
+    const bytes = wavBuffer(size);
+    const enqueue = t.app.jobs.enqueueEncoding;
+    const move = t.app.storage.move.bind(t.app.storage);
+    let moves = 0;
+    t.app.jobs.enqueueEncoding = async () => {
+      throw new Error('simulated crash inside the transaction');
+    };
+    t.app.storage.move = async (from: string, to: string) => {
+      if (++moves > 1) throw new Error('simulated crash: the bytes are not moved back'); // the process is gone
+      return move(from, to);
+    };
+    const first = await tusUpload(t, bytes, { headers: teacher.auth, metadata: { filename: 'cours.wav', title } });
+    t.app.jobs.enqueueEncoding = enqueue;
+    t.app.storage.move = move;
+    assert.equal(first.status, 500, first.body);
+    const uploadId = first.url.split('/').pop()!;
+    assert.equal((await t.app.storage.stat(`sources/${uploadId}.wav`))?.size, bytes.length, 'the bytes sit at their final key');
+    assert.equal(await t.app.storage.stat(`uploads/${uploadId}`), null, 'nothing staged');
+    return { url: first.url, uploadId, bytes };
+  }
+
+  it('killed between moving the bytes and linking them: the next HEAD puts them back and completes the upload', async () => {
+    const { url, uploadId, bytes } = await killedAfterMove('Killed after the move', 72 * 1024);
+    const res = await head(url, teacher.auth);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('upload-offset'), String(bytes.length));
+    assert.ok(Number(res.headers.get('x-video-id')) > 0);
+    assert.equal((await t.app.storage.stat(`sources/${uploadId}.wav`))?.size, bytes.length);
+    const video = await t.request('GET', `/api/v1/videos/${res.headers.get('x-video-slug')}`, { headers: teacher.auth });
+    assert.deepEqual([video.body.data.title, video.body.data.encoding.status], ['Killed after the move', 'queued']);
+  });
+
+  it('such bytes are deleted with the upload when their client never comes back', async () => {
+    const { uploadId } = await killedAfterMove('Never claimed', 56 * 1024);
+    await t.app.dbh.db.updateTable('uploads').set({ created_at: new Date(Date.now() - 2 * t.app.config.UPLOAD_EXPIRATION_S * 1000) })
+      .where('id', '=', uploadId).execute();
+    await t.app.maintenance.cleanExpiredUploads();
+    assert.equal(await t.app.storage.stat(`sources/${uploadId}.wav`), null);
+    assert.equal(await t.app.dbh.db.selectFrom('uploads').select('id').where('id', '=', uploadId).executeTakeFirst(), undefined);
+  });
+
   it('a HEAD of a normally completed upload carries the video headers too', async () => {
     const done = await tusUpload(t, wavBuffer(64 * 1024), { headers: teacher.auth, metadata: { filename: 'cours.wav' } });
     assert.equal(done.status, 204);

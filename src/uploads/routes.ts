@@ -15,8 +15,8 @@ import Type from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
-import { RejectedUpload } from './complete.ts';
-import { createDatastore, createTusServer, envelopedTusError, finishUpload, principals, tusError } from './tus.ts';
+import { RejectedUpload, restoreUnlinkedSource, sourceKeyOf } from './complete.ts';
+import { createDatastore, createTusServer, envelopedTusError, finishUpload, isCompleting, principals, tusError } from './tus.ts';
 
 const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 
@@ -84,10 +84,12 @@ export async function uploadRoutes(app: FastifyInstance) {
   async function answerFinishedHead(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<boolean> {
     const id = (request.params as { id: string }).id;
     const row = await app.dbh.db.selectFrom('uploads as u').leftJoin('videos as v', 'v.id', 'u.result_video_id')
-      .select(['u.user_id', 'u.size', 'u.completed_at', 'v.id as video_id', 'v.slug']).where('u.id', '=', id).executeTakeFirst();
+      .select(['u.user_id', 'u.size', 'u.completed_at', 'u.filename', 'v.id as video_id', 'v.slug']).where('u.id', '=', id).executeTakeFirst();
     if (!row || Number(row.user_id) !== principal.id) return false;
     let video = row.video_id !== null && row.slug !== null ? { id: Number(row.video_id), slug: row.slug } : null;
     if (!row.completed_at) {
+      // Killed after moving the bytes, before linking them: back to staging first.
+      if (!isCompleting(id)) await restoreUnlinkedSource(app, id, row.filename);
       const staged = await datastore.getUpload(id).catch(() => null);
       if (!staged || staged.size === undefined || staged.offset !== staged.size) return false;
       try {
@@ -166,6 +168,9 @@ export async function uploadRoutes(app: FastifyInstance) {
 async function cleanExpired(app: FastifyInstance, tus: Server): Promise<number> {
   const removed = await tus.cleanUpExpiredUploads().catch(() => 0);
   const cutoff = new Date(Date.now() - app.config.UPLOAD_EXPIRATION_S * 1000);
+  // Bytes left at their final key by a completion that was killed, and never claimed since.
+  const expired = await app.dbh.db.selectFrom('uploads').select(['id', 'filename']).where('completed_at', 'is', null).where('created_at', '<', cutoff).execute();
+  for (const u of expired) await app.storage.delete(sourceKeyOf(u.id, u.filename)).catch(() => {});
   const r = await app.dbh.db.deleteFrom('uploads').where('completed_at', 'is', null).where('created_at', '<', cutoff).executeTakeFirst();
   return Math.max(removed, Number(r.numDeletedRows));
 }

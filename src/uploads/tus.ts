@@ -106,6 +106,7 @@ async function usedBytes(app: FastifyInstance, userId: number): Promise<number> 
  * client would believe its upload done and nothing would follow).
  */
 const completing = new Map<string, Promise<{ id: number; slug: string }>>();
+export const isCompleting = (uploadId: string) => completing.has(uploadId);
 export function finishUpload(app: FastifyInstance, datastore: DataStore, p: Principal, uploadId: string) {
   let pending = completing.get(uploadId);
   if (!pending) {
