@@ -71,11 +71,10 @@ let bareCpu = NaN;
   t0 = performance.now();
   await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-X', 'PATCH', '-T', file, '-H', 'expect:', `${raw.url}/`]);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = (await cpuSeconds(raw.child.pid!)) - cpu0;
-  bareCpu = cpu;
+  bareCpu = (await cpuSeconds(raw.child.pid!)) - cpu0;
   await raw.stop();
   await rm(path.join(dir, 'raw.bin'));
-  rows.push([`bare Node HTTP server → file, curl (ceiling of any Node server)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(cpu), '-', '-']);
+  rows.push([`bare Node HTTP server → file, curl (ceiling of any Node server)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(bareCpu), '-', '-']);
 }
 
 const api = await startServer(fileURLToPath(new URL('../src/main.ts', import.meta.url)), env, '/api/v1/health');
@@ -122,9 +121,10 @@ for (const chunkSize of [8 * 1024 * 1024, 64 * 1024 * 1024, Infinity]) {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = (await cpuSeconds(api.child.pid!)) - cpu0;
   clearInterval(sampler);
-  if (curl.stdout === '204') summary(`API CPU per GiB uploaded (curl PATCH)`, `${perGiB(cpu)} s`, `${perGiB(bareCpu)} s (bare Node server)`, cpu / bareCpu);
-  if (curl.stdout === '204') rows.push([`curl PATCH ${mib} MiB, one request (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(cpu), peak.toFixed(0), idle.toFixed(0)]);
-  else console.error(`curl upload failed: ${curl.stdout} ${curl.stderr}`);
+  if (curl.stdout === '204') {
+    summary(`API CPU per GiB uploaded (curl PATCH)`, `${perGiB(cpu)} s`, `${perGiB(bareCpu)} s (bare Node server)`, cpu / bareCpu);
+    rows.push([`curl PATCH ${mib} MiB, one request (incl. validation + move)`, mib / seconds, ratio(cpSeconds / seconds), perGiB(cpu), peak.toFixed(0), idle.toFixed(0)]);
+  } else console.error(`curl upload failed: ${curl.stdout} ${curl.stderr}`);
 }
 await api.stop();
 await pg?.drop();

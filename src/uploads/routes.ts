@@ -121,7 +121,7 @@ export async function uploadRoutes(app: FastifyInstance) {
     const checksum = request.headers['upload-checksum'];
     if (request.method === 'PATCH' && typeof checksum === 'string') return patchWithChecksum(request, reply, principal!, checksum, tus);
     if (request.method === 'PATCH' || (request.method === 'POST' && request.headers['content-type'] === 'application/offset+octet-stream')) {
-      // Bytes: read ahead of the disk (bounded buffer) so network and writes overlap.
+      // Bytes: handed to tus as they arrive; the file store's write buffer lets network and disk overlap.
       return forwardToTus(request, reply, principal!, tus, webBody(request.raw));
     }
     return forwardToTus(request, reply, principal, tus, null);
@@ -168,11 +168,11 @@ export async function uploadRoutes(app: FastifyInstance) {
 async function cleanExpired(app: FastifyInstance, tus: Server): Promise<number> {
   const removed = await tus.cleanUpExpiredUploads().catch(() => 0);
   const cutoff = new Date(Date.now() - app.config.UPLOAD_EXPIRATION_S * 1000);
+  const expired = await app.dbh.db.deleteFrom('uploads').where('completed_at', 'is', null).where('created_at', '<', cutoff)
+    .returning(['id', 'filename']).execute();
   // Bytes left at their final key by a completion that was killed, and never claimed since.
-  const expired = await app.dbh.db.selectFrom('uploads').select(['id', 'filename']).where('completed_at', 'is', null).where('created_at', '<', cutoff).execute();
   for (const u of expired) await app.storage.delete(sourceKeyOf(u.id, u.filename)).catch(() => {});
-  const r = await app.dbh.db.deleteFrom('uploads').where('completed_at', 'is', null).where('created_at', '<', cutoff).executeTakeFirst();
-  return Math.max(removed, Number(r.numDeletedRows));
+  return Math.max(removed, expired.length);
 }
 
 /**

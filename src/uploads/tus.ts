@@ -99,6 +99,9 @@ async function usedBytes(app: FastifyInstance, userId: number): Promise<number> 
   return Number(pending.n) + Number(stored.n);
 }
 
+/** The extensions an upload's filename may have (UPLOAD_ALLOWED_EXTENSIONS), lower-cased. */
+const allowedExtensions = (app: FastifyInstance) => listSetting(app.config.UPLOAD_ALLOWED_EXTENSIONS).map((e) => e.toLowerCase());
+
 /**
  * Completes an upload once per process at a time, whoever asks first: the
  * last PATCH (tus' onUploadFinish), or a HEAD finding every byte received but
@@ -110,15 +113,14 @@ export const isCompleting = (uploadId: string) => completing.has(uploadId);
 export function finishUpload(app: FastifyInstance, datastore: DataStore, p: Principal, uploadId: string) {
   let pending = completing.get(uploadId);
   if (!pending) {
-    const allowed = listSetting(app.config.UPLOAD_ALLOWED_EXTENSIONS).map((e) => e.toLowerCase());
-    pending = completeUpload(app, datastore, p, uploadId, allowed).finally(() => completing.delete(uploadId));
+    pending = completeUpload(app, datastore, p, uploadId, allowedExtensions(app)).finally(() => completing.delete(uploadId));
     completing.set(uploadId, pending);
   }
   return pending;
 }
 
 export function createTusServer(app: FastifyInstance, datastore: DataStore): Server {
-  const allowed = listSetting(app.config.UPLOAD_ALLOWED_EXTENSIONS).map((e) => e.toLowerCase());
+  const allowed = allowedExtensions(app);
   return new Server({
     path: '/api/v1/uploads',
     datastore,
