@@ -25,7 +25,9 @@ export function freePort(): Promise<number> {
 /** The Node flags of `npm start` (package.json), so benchmarks run the API as it is deployed. */
 export function apiNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+  // A preload path is relative to the package root (npm's working directory): made absolute here.
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'))
+    .map((flag) => flag.replace(/^--import=(\.\/.*)$/, (_, file: string) => `--import=${new URL(`../${file}`, import.meta.url).href}`));
 }
 
 /** Spawns a Node script serving on PORT and waits until `readyPath` answers 200. The API (src/main.ts) gets `npm start`'s flags. */
