@@ -3,10 +3,12 @@
 // in the same run, and the API process's resident memory sampled every 50 ms
 // during each upload (VmRSS), next to its idle level. PostgreSQL is used when
 // reachable (PGlite's WASM heap would dominate the API's own memory).
-// A bare Node HTTP server writing the body to a file gives the ceiling any
-// Node server can reach here; both it and the API are also given in server
-// CPU seconds per GiB (user + system, /proc), steadier than MiB/s on a shared
-// machine. Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS.
+// Two ceilings: socat (C, when installed) moving the file through a loopback
+// socket with no HTTP, the most any upload can reach here; a bare Node HTTP
+// server writing the body to a file, the most a plain Node server reaches.
+// The bare server and the API are also given in server CPU seconds per GiB
+// (user + system, /proc), steadier than MiB/s on a shared machine.
+// Goal (issue D): ≥ 0.7× cp and ≤ 150 MB RSS.
 // Env: BENCH_UPLOAD_BYTES.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -82,6 +84,7 @@ if (spawnSync('socat', ['-V']).status === 0) {
   const seconds = (performance.now() - t0) / 1000;
   await rm(path.join(dir, 'socat.bin'));
   rows.push([`socat file → loopback TCP → file, no HTTP (ceiling of any upload here)`, mib / seconds, ratio(cpSeconds / seconds), '-', '-', '-']);
+  summary(`socat ${mib} MiB through a loopback socket, no HTTP (ceiling)`, `${(mib / seconds).toFixed(0)} MiB/s`, `${(mib / cpSeconds).toFixed(0)} MiB/s (cp)`, cpSeconds / seconds);
 }
 
 let bareCpu = NaN;
