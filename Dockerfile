@@ -27,13 +27,12 @@ RUN rm -rf src/test-support && find src -name '*.test.ts' -delete
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 MEDIA_DIR=/var/lib/pod/media
 RUN mkdir -p /var/lib/pod/media && chown -R node:node /var/lib/pod
 
-# Memory (README, "Deploying and scaling out"; docs/benchmarks.md): glibc
-# keeps at most two malloc arenas (−6 to −9 MiB resident, same throughput),
-# and Node's compile cache (src/core/compile-cache.js) is filled here, so
-# every container starts without loading the type-stripping compiler. The
-# fill loads every module main.ts imports, then stops at the configuration
-# check (exit 78: no configuration at build time).
-ENV MALLOC_ARENA_MAX=2 NODE_COMPILE_CACHE=/app/.compile-cache
+# Memory (README, "Deploying and scaling out"; docs/benchmarks.md): Node's
+# compile cache (src/core/compile-cache.js) is filled here, so every
+# container starts without loading the type-stripping compiler. The fill
+# loads every module main.ts imports, then stops at the configuration check
+# (exit 78: no configuration at build time).
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
 RUN (PORT=fill-the-compile-cache node --max-semi-space-size=1 --import=./src/core/compile-cache.js src/main.ts 2>/dev/null \
   || test $? -eq 78) && chown -R node:node /app/.compile-cache
 USER node
@@ -42,4 +41,6 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/api/v1/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The encoder: `docker run … pod-api node src/encoder/main.ts`
 # The flags of `npm start` (package.json): see the README, "Deploying and scaling out".
-CMD ["node", "--max-semi-space-size=1", "--import=./src/core/compile-cache.js", "src/main.ts"]
+# MALLOC_ARENA_MAX=2: glibc keeps two malloc arenas (6–9 MiB less resident),
+# for the API only — ffmpeg, which the encoder starts, keeps glibc's default.
+CMD ["env", "MALLOC_ARENA_MAX=2", "node", "--max-semi-space-size=1", "--import=./src/core/compile-cache.js", "src/main.ts"]
