@@ -69,6 +69,10 @@ describe('administration SPA in headless Chromium', { skip }, () => {
     const slug = (await t.request('GET', '/api/v1/channels')).body.data.find((c: any) => c.title === 'Physique quantique').slug;
     await page.goto(`${t.url}/admin/#/channels/${slug}`);
     await page.getByRole('link', { name: 'Create' }).click();
+    // The channel's own form has a title input too: filling before the theme form replaced it renamed
+    // the channel instead (CI, loaded). The theme form is the one whose channel field is prefilled.
+    await page.waitForURL((u) => u.hash.startsWith('#/themes/create'), { timeout: 10_000 });
+    await expectEventually(async () => (await page.locator('input[name="channel"]').inputValue({ timeout: 10_000 })) === slug);
     await page.locator('input[name="title"]').fill('Intrication');
     await page.locator('button[type="submit"]').click();
     await expectEventually(async () => (await t.request('GET', `/api/v1/channels/${slug}/themes`)).body.data.some((th: any) => th.title === 'Intrication'));
