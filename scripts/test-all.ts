@@ -3,7 +3,10 @@
 // 127.0.0.1:5432 as on CI's machine). A machine without PostgreSQL still
 // runs and passes the PGlite pass.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const files = process.argv.slice(2);
 const pattern = files.length ? files : ['src/**/*.test.ts'];
@@ -31,7 +34,12 @@ function run(label: string, env: NodeJS.ProcessEnv): boolean {
 
 const results: [string, boolean][] = [];
 const { TEST_POSTGRES_URL: _ignored, ...baseEnv } = process.env;
-results.push(['pglite', run('embedded PGlite', { ...baseEnv, TEST_POSTGRES_URL: '' })]);
+// Every PGlite test app starts from one migrated database made here (initdb once, not once per app).
+const template = path.join(mkdtempSync(path.join(tmpdir(), 'pod-test-')), 'pglite-template.tar');
+const made = spawnSync(process.execPath, ['src/test-support/pglite-template.ts', template], { stdio: 'inherit' });
+if (made.status !== 0) console.log('The PGlite template could not be made: each test app runs initdb.');
+results.push(['pglite', run('embedded PGlite', { ...baseEnv, TEST_POSTGRES_URL: '', ...(made.status === 0 ? { TEST_PGLITE_TEMPLATE: template } : {}) })]);
+rmSync(path.dirname(template), { recursive: true, force: true });
 
 let pgUrl = process.env.TEST_POSTGRES_URL;
 if (!pgUrl && process.env.TEST_SKIP_POSTGRES !== '1' && (await reachable('127.0.0.1', 5432))) pgUrl = DEFAULT_PG;

@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildOptions } from '../app.ts';
 import { loadConfig, type Config } from '../core/config.ts';
+import { openDatabase } from '../core/db/engine.ts';
+import { memoryAppConfig, pgliteTemplate } from './pglite-template.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -60,23 +62,16 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const testDb = TEST_POSTGRES_URL && !opts.env?.DATABASE_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
   const mediaDir = await mkdtemp(path.join(tmpdir(), 'pod-media-'));
-  const config = loadConfig({
-    MEDIA_DIR: mediaDir,
-    NODE_ENV: 'test',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    PGLITE_DATA_DIR: 'memory://',
-    // Tests log in many times from one address; the rate-limit test sets its own budget.
-    AUTH_RATE_LIMIT_MAX: '100000',
-    SECRET_KEY: 'test-secret-key-0123456789-abcdefghijklmnop',
-    ...(testDb ? { DATABASE_URL: testDb.url } : {}),
-    ...opts.env,
-  });
+  const config = memoryAppConfig(mediaDir, { ...(testDb ? { DATABASE_URL: testDb.url } : {}), ...opts.env });
+  // On PGlite, the database starts from the pass's migrated template when there is one (see pglite-template.ts).
+  const template = !config.DATABASE_URL && config.PGLITE_DATA_DIR === 'memory://' && !opts.build?.database ? pgliteTemplate() : undefined;
+  const database = template ? await openDatabase(config, undefined, { pgliteDataDir: await template }) : opts.build?.database;
+  const closeOwnDatabase = async () => { if (template) await database?.close(); };
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, opts.build);
+    app = await buildApp(config, { ...opts.build, database });
   } catch (err) {
+    await closeOwnDatabase();
     await testDb?.drop();
     await rm(mediaDir, { recursive: true, force: true });
     throw err;
@@ -113,6 +108,7 @@ export async function startTestApp(
       const force = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
       clearTimeout(force);
+      await closeOwnDatabase();
       await testDb?.drop();
       await rm(mediaDir, { recursive: true, force: true });
     },
@@ -121,7 +117,6 @@ export async function startTestApp(
 
 /** A fresh database handle on the test engine, without the HTTP app. */
 export async function openTestDatabase() {
-  const { openDatabase } = await import('../core/db/engine.ts');
   const testDb = TEST_POSTGRES_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
   const handle = await openDatabase(
     loadConfig({ PGLITE_DATA_DIR: 'memory://', ...(testDb ? { DATABASE_URL: testDb.url } : {}) }),

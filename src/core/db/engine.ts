@@ -34,8 +34,13 @@ type DbConfig = Pick<
   'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_CONNECT_TIMEOUT_MS' | 'PGLITE_DATA_DIR'
 >;
 
-export async function openDatabase(config: DbConfig, log: (msg: string, err?: unknown) => void = () => {}) {
-  return config.DATABASE_URL ? openPostgres(config, config.DATABASE_URL, log) : openPGlite(config);
+export interface OpenOptions {
+  /** PGlite only: start from this data directory (a `dumpDataDir()` tarball) instead of an empty one. */
+  pgliteDataDir?: Blob;
+}
+
+export async function openDatabase(config: DbConfig, log: (msg: string, err?: unknown) => void = () => {}, options: OpenOptions = {}) {
+  return config.DATABASE_URL ? openPostgres(config, config.DATABASE_URL, log) : openPGlite(config, options.pgliteDataDir);
 }
 
 async function openPostgres(config: DbConfig, url: string, log: (msg: string, err?: unknown) => void) {
@@ -86,7 +91,7 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   return handle;
 }
 
-async function openPGlite(config: DbConfig) {
+async function openPGlite(config: DbConfig, dataDir?: Blob) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
   const dir = config.PGLITE_DATA_DIR;
@@ -96,6 +101,7 @@ async function openPGlite(config: DbConfig) {
     parsers: { 20: (v: string) => Number(v), 1082: (v: string) => v },
     // Contrib extensions the migrations create (PostgreSQL ships them in postgresql-contrib).
     extensions: { unaccent },
+    ...(dataDir ? { loadDataDir: dataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const handle: DatabaseHandle = {
@@ -110,7 +116,12 @@ async function openPGlite(config: DbConfig) {
         }),
       ),
     ping: (timeoutMs = 2000) => pingWith(db, timeoutMs),
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy();
+      // Kysely closes the instance only if it ran a query through it; an instance left open keeps
+      // Postgres's idle timer (≈ 10 s) pending, which holds the process alive after a shutdown.
+      if (!pglite.closed) await pglite.close();
+    },
   };
   return handle;
 }

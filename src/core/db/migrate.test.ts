@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import type { DatabaseHandle } from './engine.ts';
+import { loadConfig } from '../config.ts';
+import { openDatabase, type DatabaseHandle } from './engine.ts';
 import { migrate, readMigrations } from './migrate.ts';
-import { openTestDatabase } from '../../test-support/test-app.ts';
+import { ENGINE, openTestDatabase } from '../../test-support/test-app.ts';
 
 describe('migrations', () => {
   let handle: DatabaseHandle;
@@ -58,6 +59,33 @@ describe('project migrations', () => {
       assert.deepEqual(await migrate(db.handle), []);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('an embedded (PGlite) database', { skip: ENGINE === 'pglite' ? undefined : 'PGlite only' }, () => {
+  it('closes with its handle even when only migrations ran (no Kysely query)', async () => {
+    const db = await openTestDatabase();
+    await migrate(db.handle);
+    await db.close();
+    // Left open, its Postgres idle timer held every script and test process alive ≈ 10 s after close.
+    assert.equal(db.handle.pglite!.closed, true);
+  });
+
+  it('starts from a dump of a migrated database: schema and rows are there, nothing left to apply', async () => {
+    const first = await openTestDatabase();
+    await migrate(first.handle);
+    await sql`insert into schema_migrations (version, name, checksum) values ('9999', 'marker', 'x')`.execute(first.handle.db);
+    const dump = await first.handle.pglite!.dumpDataDir('none');
+    await first.close();
+    const config = loadConfig({ PGLITE_DATA_DIR: 'memory://' });
+    const second = await openDatabase(config, undefined, { pgliteDataDir: dump });
+    try {
+      assert.deepEqual(await migrate(second), []);
+      const marker = await sql<{ name: string }>`select name from schema_migrations where version = '9999'`.execute(second.db);
+      assert.deepEqual(marker.rows, [{ name: 'marker' }]);
+    } finally {
+      await second.close();
     }
   });
 });
