@@ -6,7 +6,7 @@
 // phantom jobs. Measured before adoption: on PGlite, start 91 ms, 200 sends
 // 239 ms; a rolled-back transaction leaves no job.
 import { EventEmitter } from 'node:events';
-import { fromKysely, fromPglite, PgBoss } from 'pg-boss';
+import { fromKysely, fromPglite, PgBoss, type JobWithMetadata } from 'pg-boss';
 import type { Transaction } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from './db/database.ts';
@@ -35,6 +35,8 @@ export interface Jobs {
   notify(queue: string): void;
   /** Resolves at the next notify(queue) or after `ms`, whichever first. */
   waitForJob(queue: string, ms: number): Promise<void>;
+  /** One encoding job with its state and retry count, or null (pg-boss deletes jobs some time after they end). */
+  encodingJob(id: string): Promise<JobWithMetadata<VideoEncodeJob> | null>;
   /** Cancels a job still waiting (superseded source). */
   cancel(queue: string, id: string): Promise<void>;
   stop(): Promise<void>;
@@ -94,6 +96,10 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx) });
       if (!id) throw new Error('the job queue refused the encoding job');
       return id;
+    },
+    async encodingJob(id) {
+      const [job] = await boss.findJobs<VideoEncodeJob>(QUEUES.videoEncode, { id });
+      return job ?? null;
     },
     async cancel(queue, id) {
       await whenReady();

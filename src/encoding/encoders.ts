@@ -226,7 +226,7 @@ export async function takeJob(app: FastifyInstance, jobId: string, video: Candid
   const key = app.keys.derive('encoder-files');
   const fileToken = (scope: 'source' | 'outputs') => new SignJWT({ vid: video.id, job: jobId, scope })
     .setProtectedHeader({ alg: 'HS256' }).setAudience(FILES_AUDIENCE).setIssuedAt().setExpirationTime(`${ttl}s`).sign(key);
-  const detail = await app.jobs.boss.getJobById(QUEUES.videoEncode, jobId);
+  const detail = await app.jobs.encodingJob(jobId);
   return {
     job_id: jobId,
     video_id: video.id,
@@ -245,7 +245,7 @@ export async function reapExpiredLeases(app: FastifyInstance): Promise<number> {
     .returning(['job_id', 'video_id']).execute();
   for (const lease of expired) {
     await app.jobs.boss.fail(QUEUES.videoEncode, lease.job_id, { reason: 'encoder_lost' });
-    const job = await app.jobs.boss.getJobById(QUEUES.videoEncode, lease.job_id);
+    const job = await app.jobs.encodingJob(lease.job_id);
     const final = job?.state === 'failed';
     const state = final
       ? { status: 'error' as const, progress: null, error: { code: 'encoder_lost', message: 'The encoder stopped answering on every attempt' } }

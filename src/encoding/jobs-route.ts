@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { requireManager } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { QUEUES } from '../core/jobs.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 
@@ -50,7 +49,7 @@ export async function encodingJobsRoute(app: FastifyInstance) {
     const rows = await query.orderBy('v.id', 'desc').limit(limit + 1).execute();
     const page = pageOf(rows, limit, (r) => [Number(r.id)]);
     const items = await Promise.all(page.items.map(async (r) => {
-      const job = await app.jobs.boss.getJobById(QUEUES.videoEncode, r.encoding_job_id!).catch(() => null);
+      const job = await app.jobs.encodingJob(r.encoding_job_id!).catch(() => null);
       const started = job ? job.retryCount + (job.state === 'created' || job.state === 'retry' ? 0 : 1) : 0;
       return {
         job_id: r.encoding_job_id!,
