@@ -1,15 +1,20 @@
 // Migrations run on the configured engine (PGlite or PostgreSQL): applied
 // once, recorded, idempotent, and an edited applied file is refused.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { loadConfig } from '../config.ts';
 import { openDatabase, type DatabaseHandle } from './engine.ts';
 import { migrate, readMigrations } from './migrate.ts';
 import { ENGINE, openTestDatabase } from '../../test-support/test-app.ts';
+
+const execFileP = promisify(execFile);
 
 describe('migrations', () => {
   let handle: DatabaseHandle;
@@ -70,6 +75,20 @@ describe('an embedded (PGlite) database', { skip: ENGINE === 'pglite' ? undefine
     await db.close();
     // Left open, its Postgres idle timer held every script and test process alive ≈ 10 s after close.
     assert.equal(db.handle.pglite!.closed, true);
+  });
+
+  it('`npm run migrate` on a data directory exits after each run, the second finding nothing to do', async () => {
+    // Before the handle closed its instance, the first run lingered ≈ 10 s and the second never exited.
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'pod-migrate-cli-'));
+    const run = () => execFileP(process.execPath, [fileURLToPath(new URL('./migrate-cli.ts', import.meta.url))], {
+      env: { ...process.env, PGLITE_DATA_DIR: path.join(dataDir, 'pgdata'), DATABASE_URL: '' }, timeout: 60_000,
+    });
+    try {
+      assert.match((await run()).stdout, /Applied \d+ migration\(s\): 0001_foundation/);
+      assert.match((await run()).stdout, /Database is up to date\. \(pglite\)/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('starts from a dump of a migrated database: schema and rows are there, nothing left to apply', async () => {
