@@ -69,12 +69,20 @@ describe('project migrations', () => {
 });
 
 describe('an embedded (PGlite) database', { skip: ENGINE === 'pglite' ? undefined : 'PGlite only' }, () => {
-  it('closes with its handle even when only migrations ran (no Kysely query)', async () => {
-    const db = await openTestDatabase();
-    await migrate(db.handle);
-    await db.close();
+  // One migrated database, used only through PGlite itself (no Kysely query), dumped, then closed.
+  let migrated: Awaited<ReturnType<typeof openTestDatabase>>;
+  let dump: Blob;
+  before(async () => {
+    migrated = await openTestDatabase();
+    await migrate(migrated.handle);
+    await migrated.handle.pglite!.query(`insert into schema_migrations (version, name, checksum) values ('9999', 'marker', 'x')`);
+    dump = await migrated.handle.pglite!.dumpDataDir('none');
+    await migrated.close();
+  });
+
+  it('closes with its handle even when only migrations ran (no Kysely query)', () => {
     // Left open, its Postgres idle timer held every script and test process alive ≈ 10 s after close.
-    assert.equal(db.handle.pglite!.closed, true);
+    assert.equal(migrated.handle.pglite!.closed, true);
   });
 
   it('`npm run migrate` on a data directory exits after each run, the second finding nothing to do', async () => {
@@ -92,19 +100,13 @@ describe('an embedded (PGlite) database', { skip: ENGINE === 'pglite' ? undefine
   });
 
   it('starts from a dump of a migrated database: schema and rows are there, nothing left to apply', async () => {
-    const first = await openTestDatabase();
-    await migrate(first.handle);
-    await sql`insert into schema_migrations (version, name, checksum) values ('9999', 'marker', 'x')`.execute(first.handle.db);
-    const dump = await first.handle.pglite!.dumpDataDir('none');
-    await first.close();
-    const config = loadConfig({ PGLITE_DATA_DIR: 'memory://' });
-    const second = await openDatabase(config, undefined, { pgliteDataDir: dump });
+    const loaded = await openDatabase(loadConfig({ PGLITE_DATA_DIR: 'memory://' }), undefined, { pgliteDataDir: dump });
     try {
-      assert.deepEqual(await migrate(second), []);
-      const marker = await sql<{ name: string }>`select name from schema_migrations where version = '9999'`.execute(second.db);
+      assert.deepEqual(await migrate(loaded), []);
+      const marker = await sql<{ name: string }>`select name from schema_migrations where version = '9999'`.execute(loaded.db);
       assert.deepEqual(marker.rows, [{ name: 'marker' }]);
     } finally {
-      await second.close();
+      await loaded.close();
     }
   });
 });
