@@ -25,9 +25,9 @@ describe('durable jobs', () => {
       phantomId = await t.app.jobs.enqueueEncoding(tx, { video_id: v.id, source_key: 'sources/ko.wav', upload_id: null });
       throw new Error('the upload completion failed after enqueueing');
     }), /completion failed/);
-    assert.equal((await t.app.jobs.boss.getJobById(QUEUES.videoEncode, committedId))?.state, 'created');
+    assert.equal((await t.app.jobs.encodingJob(committedId))?.state, 'created');
     assert.ok(phantomId);
-    assert.equal(await t.app.jobs.boss.getJobById(QUEUES.videoEncode, phantomId), null, 'no phantom job');
+    assert.equal(await t.app.jobs.encodingJob(phantomId), null, 'no phantom job');
     const fetched = await t.app.jobs.boss.fetch<{ video_id: number }>(QUEUES.videoEncode, { batchSize: 10 });
     assert.deepEqual(fetched.map((j) => j.id), [committedId]);
   });

@@ -118,7 +118,7 @@ describe('database restart during dispatch', { skip }, () => {
     const db = t.app.dbh.db;
     for (const slug of slugs) {
       const video = await db.selectFrom('videos').select(['id', 'encoding_job_id']).where('slug', '=', slug).executeTakeFirstOrThrow();
-      const job = await t.app.jobs.boss.getJobById(QUEUES.videoEncode, video.encoding_job_id!);
+      const job = await t.app.jobs.encodingJob(video.encoding_job_id!);
       assert.equal(job?.state, 'completed', slug);
       // One job per upload: a restart neither lost it nor enqueued it twice.
       const all = await t.app.jobs.boss.findJobs(QUEUES.videoEncode, { data: { video_id: video.id } });

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { tusUpload } from '../test-support/tus.ts';
-import { QUEUES } from '../core/jobs.ts';
 import { makeClip } from '../test-support/media.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
@@ -76,7 +75,7 @@ describe('encoder process killed mid-job', { skip: !HAS_FFMPEG && 'ffmpeg is not
     const final = await waitFor((e) => e.status === 'ready' || e.status === 'error', 180_000);
     assert.deepEqual(final, { status: 'ready', progress: 100, error: null });
     const job = await t.app.dbh.db.selectFrom('videos').select('encoding_job_id').where('slug', '=', slug).executeTakeFirstOrThrow();
-    const settled = await t.app.jobs.boss.getJobById(QUEUES.videoEncode, job.encoding_job_id!);
+    const settled = await t.app.jobs.encodingJob(job.encoding_job_id!);
     assert.equal(settled?.state, 'completed');
     assert.equal(settled?.retryCount, 1, 'the second attempt finished it');
   });

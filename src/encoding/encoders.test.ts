@@ -10,7 +10,6 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { sha256, wavBuffer } from '../test-support/media.ts';
 import { tusUpload } from '../test-support/tus.ts';
-import { QUEUES } from '../core/jobs.ts';
 import { reapExpiredLeases } from './encoders.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -97,7 +96,7 @@ describe('encoder pull protocol', () => {
       outputs: { hls_master: `encodings/${video.id}/hls/master.m3u8`, renditions: [], mp4: [], audio: null, thumbnails: [], poster: null, duration: 1.5, subtitles: [] },
     });
     assert.equal(ready.body.data.status, 'ready');
-    assert.equal((await t.app.jobs.boss.getJobById(QUEUES.videoEncode, job.job_id))?.state, 'completed');
+    assert.equal((await t.app.jobs.encodingJob(job.job_id))?.state, 'completed');
     const lost = await t.request('POST', `/api/v1/encoders/jobs/${job.job_id}/heartbeat`, { headers: encoder, json: {} });
     assert.equal(lost.status, 409, 'the lease is released');
     assert.equal((await claim(t, encoder, 0)).body.data, null, 'nothing left to do');

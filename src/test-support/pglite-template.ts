@@ -8,7 +8,9 @@
 // pg-boss's start, which find nothing to do. scripts/test-all.ts makes it and
 // passes its path as TEST_PGLITE_TEMPLATE; without it, apps run initdb.
 // Usage: node src/test-support/pglite-template.ts <file>
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../core/config.ts';
 import { openDatabase } from '../core/db/engine.ts';
@@ -54,9 +56,6 @@ export function pgliteTemplate(): Promise<Blob> | undefined {
 }
 
 if (import.meta.main) {
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
   const [file] = process.argv.slice(2);
   if (!file) {
     console.error('usage: node src/test-support/pglite-template.ts <file>');

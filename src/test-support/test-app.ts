@@ -65,13 +65,13 @@ export async function startTestApp(
   const config = memoryAppConfig(mediaDir, { ...(testDb ? { DATABASE_URL: testDb.url } : {}), ...opts.env });
   // On PGlite, the database starts from the pass's migrated template when there is one (see pglite-template.ts).
   const template = !config.DATABASE_URL && config.PGLITE_DATA_DIR === 'memory://' && !opts.build?.database ? pgliteTemplate() : undefined;
-  const database = template ? await openDatabase(config, undefined, { pgliteDataDir: await template }) : opts.build?.database;
-  const closeOwnDatabase = async () => { if (template) await database?.close(); };
+  // The app closes only a database it opened itself: this one is closed here, after it.
+  const ownDatabase = template ? await openDatabase(config, undefined, { pgliteDataDir: await template }) : undefined;
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { ...opts.build, database });
+    app = await buildApp(config, { ...opts.build, database: ownDatabase ?? opts.build?.database });
   } catch (err) {
-    await closeOwnDatabase();
+    await ownDatabase?.close();
     await testDb?.drop();
     await rm(mediaDir, { recursive: true, force: true });
     throw err;
@@ -108,7 +108,7 @@ export async function startTestApp(
       const force = setTimeout(() => app.server.closeAllConnections(), 1000);
       await app.close();
       clearTimeout(force);
-      await closeOwnDatabase();
+      await ownDatabase?.close();
       await testDb?.drop();
       await rm(mediaDir, { recursive: true, force: true });
     },

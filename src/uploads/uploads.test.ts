@@ -60,7 +60,7 @@ for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${ba
     assert.equal(video.body.data.is_draft, true);
     assert.equal(video.body.data.encoding.status, 'queued');
     const { encoding_job_id } = await t.app.dbh.db.selectFrom('videos').select('encoding_job_id').where('id', '=', id).executeTakeFirstOrThrow();
-    const job = await t.app.jobs.boss.getJobById<{ video_id: number; source_key: string }>('video-encode', encoding_job_id!);
+    const job = await t.app.jobs.encodingJob(encoding_job_id!);
     assert.equal(job?.state, 'created', 'a durable encoding job waits in the queue');
     assert.equal(job?.data.video_id, id);
     assert.deepEqual(await staging(), [], 'staging area is empty');
