@@ -106,6 +106,12 @@ describe('OpenID Connect sign-in', () => {
     assert.equal(Number(count.n), 1);
   });
 
+  it('a same-site path is kept, and the callback sends the browser to it on this site', async () => {
+    const { callback } = await ssoLogin('u-2002', '/videos/0042-intro?t=30#chapters');
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.get('location'), `${PUBLIC_URL}/videos/0042-intro?t=30#chapters`);
+  });
+
   it('an SSO login cannot take over a local superuser account', async () => {
     const { callback } = await ssoLogin('u-3003');
     assert.equal(callback.status, 409);
@@ -123,9 +129,19 @@ describe('OpenID Connect sign-in', () => {
     assert.equal(forged.status, 401);
     assert.equal(((await forged.json()) as any).errors[0].code, 'sso_failed');
 
-    for (const next of ['https://evil.example/phish', '//evil.example/x']) {
+    // Each of these is another host once a browser has parsed it (tabs and newlines dropped,
+    // backslashes read as slashes, `//` starting an authority), or not a web page at all.
+    const unsafe = [
+      'https://evil.example/phish', '//evil.example/x', '/\t/evil.example/', '/\n/evil.example/', '/\r\n/evil.example',
+      '/\\evil.example/', '\\\\evil.example', '/\\/evil.example', '\\/evil.example', ' //evil.example', '\t//evil.example',
+      'https:evil.example', 'http:/\\evil.example', 'javascript:alert(1)', 'data:text/html,hi', 'http://localhost:5173@evil.example/',
+      'http://localhost:5173.evil.example/', '/\u0001/evil.example', '/\u007f/evil.example',
+    ];
+    for (const next of unsafe) {
       const res = await t.request('GET', `/api/v1/auth/oidc/login?next=${encodeURIComponent(next)}`);
-      assert.equal(res.status, 400, next);
+      assert.equal(res.status, 400, JSON.stringify(next));
+      assert.equal(res.body.errors[0].code, 'unsafe_redirect', JSON.stringify(next));
+      assert.equal(res.headers.get('set-cookie'), null, 'no sign-in flow starts');
     }
     const denied = await t.request('GET', '/api/v1/auth/oidc/callback?error=access_denied&state=x');
     assert.equal(denied.status, 401);

@@ -11,8 +11,9 @@ import { sql } from 'kysely';
 import * as client from 'openid-client';
 import Type, { type Static } from 'typebox';
 import { listSetting, type Config } from '../core/config.ts';
+import { safeRedirect } from '../core/redirects.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { AppError, badRequest } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { startCookieSession } from './routes.ts';
 import { sessionCookieOptions } from './plugin.ts';
 
@@ -79,7 +80,8 @@ export async function oidcRoutes(app: FastifyInstance) {
     config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX * 3, timeWindow: config.AUTH_RATE_LIMIT_WINDOW_MS } },
   }, async (request, reply) => {
     if (!enabled) throw new AppError(404, 'sso_disabled', 'OpenID Connect sign-in is not configured');
-    const next = safeNext((request.query as Static<typeof LoginQuery>).next, config);
+    const asked = (request.query as Static<typeof LoginQuery>).next;
+    const next = asked ? safeRedirect(asked, config, 'query.next') : config.FRONTEND_URL ?? '/';
     const flow: FlowState = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), next };
     const url = client.buildAuthorizationUrl(await provider(), {
       redirect_uri: redirectUri,
@@ -139,22 +141,6 @@ export async function oidcRoutes(app: FastifyInstance) {
     }
     return JSON.parse(unsigned.value) as FlowState;
   }
-}
-
-/** Only same-site paths or configured frontend origins: no open redirect. */
-function safeNext(next: string | undefined, config: Config): string {
-  const fallback = config.FRONTEND_URL ?? '/';
-  if (!next) return fallback;
-  if (next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')) return next;
-  let url: URL;
-  try {
-    url = new URL(next);
-  } catch {
-    throw badRequest('next must be a path or an absolute URL', 'query.next', 'validation_error');
-  }
-  const allowed = new Set([...listSetting(config.CORS_ORIGINS), new URL(config.PUBLIC_URL).origin, ...(config.FRONTEND_URL ? [new URL(config.FRONTEND_URL).origin] : [])]);
-  if (!allowed.has(url.origin)) throw badRequest('next must stay on this site or a configured frontend', 'query.next', 'unsafe_redirect');
-  return url.href;
 }
 
 export function identityFromClaims(claims: Record<string, unknown>, config: Config): OidcIdentity {
