@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { sha256, wavBuffer } from '../test-support/media.ts';
 import { tusUpload } from '../test-support/tus.ts';
-import { reapExpiredLeases } from './encoders.ts';
+import { reapExpiredLeases } from './leases.ts';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const REGISTRATION = 'registration-token-0123456789-abcdef';
@@ -99,7 +99,34 @@ describe('encoder pull protocol', () => {
     assert.equal((await t.app.jobs.encodingJob(job.job_id))?.state, 'completed');
     const lost = await t.request('POST', `/api/v1/encoders/jobs/${job.job_id}/heartbeat`, { headers: encoder, json: {} });
     assert.equal(lost.status, 409, 'the lease is released');
+    // The job is settled: its file URLs die with it (no overwriting a published playlist, no source download).
+    const late = await fetch(`${job.outputs.upload_url}/hls/master.m3u8`, { method: 'PUT', body: '#EXTM3U\n#EVIL\n' });
+    assert.equal(late.status, 403);
+    assert.equal(((await late.json()) as any).errors[0].code, 'file_url_revoked');
+    assert.equal((await t.app.storage.stat(`encodings/${video.id}/hls/master.m3u8`))?.size, 8, 'the published file is untouched');
+    const lateSource = await fetch(job.source.url);
+    assert.equal(lateSource.status, 403);
+    assert.equal(((await lateSource.json()) as any).errors[0].code, 'file_url_revoked');
     assert.equal((await claim(t, encoder, 0)).body.data, null, 'nothing left to do');
+  });
+
+  it('the file URLs of a job die when a newer source supersedes it', async () => {
+    const video = await uploadLecture(t, teacher);
+    const job = (await claim(t, encoder, 5)).body.data;
+    assert.equal(job.video_id, video.id);
+    assert.equal((await fetch(job.source.url, { headers: { range: 'bytes=0-9' } })).status, 206);
+    const again = await tusUpload(t, wavBuffer(120_000), { headers: teacher.auth, metadata: { filename: 'v2.wav', video: video.slug } });
+    assert.equal(again.status, 204);
+    const source = await fetch(job.source.url);
+    assert.equal(source.status, 403, 'the old job may not read the new source');
+    const put = await fetch(`${job.outputs.upload_url}/hls/master.m3u8`, { method: 'PUT', body: '#EXTM3U\n' });
+    assert.equal(put.status, 403, 'nor write over the outputs of the new job');
+    assert.equal(await t.app.storage.stat(`encodings/${video.id}/hls/master.m3u8`), null);
+    const current = (await claim(t, encoder, 5)).body.data;
+    assert.notEqual(current.job_id, job.job_id);
+    assert.equal((await fetch(current.source.url, { headers: { range: 'bytes=0-9' } })).status, 206, "the new job's URLs work");
+    await signed(t, { type: 'encoding.error', video_id: video.id, job_id: current.job_id, error: { code: 'test', message: 'settle it' } });
+    assert.equal((await fetch(current.source.url)).status, 403, 'a failure settles the attempt too');
   });
 
   it('a job superseded by a newer source is retired, not handed out', async () => {
@@ -139,9 +166,15 @@ describe('an encoder that dies', () => {
     assert.equal(zombie.status, 409);
     assert.equal(zombie.body.errors[0].code, 'lease_lost');
 
+    const gone = await fetch(first.source.url);
+    assert.equal(gone.status, 403, 'the lost lease took its file URLs with it');
+    assert.equal((await fetch(`${first.outputs.upload_url}/hls/master.m3u8`, { method: 'PUT', body: 'x' })).status, 403);
+
     const second = (await claim(t, encoder, 5)).body.data;
     assert.equal(second.job_id, first.job_id);
     assert.equal(second.attempt, 2);
+    assert.equal((await fetch(first.source.url)).status, 403, 'the first attempt stays dead under the same job id');
+    assert.equal((await fetch(second.source.url, { headers: { range: 'bytes=0-9' } })).status, 206, 'the new attempt reads');
     const final = await waitFor('error');
     assert.equal(final.status, 'error');
     assert.equal(final.error.code, 'encoder_lost');

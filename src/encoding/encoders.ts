@@ -7,7 +7,6 @@
 // plain HTTP + JSON (docs/encoder-protocol.md).
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { jwtVerify, SignJWT } from 'jose';
 import Type from 'typebox';
 import { sha256 } from '../auth/sessions.ts';
 import { Envelope, ok } from '../core/envelope.ts';
@@ -16,8 +15,8 @@ import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
 import { assertKey, StorageKeyError } from '../core/storage/storage.ts';
 import { applyEncodingEvent } from './state.ts';
 import { encoderSecrets } from './secrets.ts';
-
-const FILES_AUDIENCE = 'pod-api:encoder-files';
+import { isCurrent, readFileToken, reapExpiredLeases, takeJob } from './leases.ts';
+import { startPushDispatch } from './push.ts';
 
 export function registrationToken(app: FastifyInstance): string {
   return encoderSecrets(app.config, app.keys).registrationToken;
@@ -39,7 +38,6 @@ const Job = Type.Object({
 
 export async function encoderRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
-  const filesKey = app.keys.derive('encoder-files');
   // URLs handed to an encoder use the address it reached us by (an internal
   // name inside a cluster; X-Forwarded-* when TRUST_PROXY is on).
   const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
@@ -51,16 +49,6 @@ export async function encoderRoutes(app: FastifyInstance) {
       .returning(['id', 'name']).executeTakeFirst();
     if (!row) throw unauthorized('Unknown encoder token', 'invalid_encoder_token');
     return row;
-  }
-
-  async function readFileToken(token: string, scope: 'source' | 'outputs') {
-    try {
-      const { payload } = await jwtVerify(token, filesKey, { algorithms: ['HS256'], audience: FILES_AUDIENCE });
-      if (payload.scope !== scope || typeof payload.vid !== 'number' || typeof payload.job !== 'string') throw new Error('scope');
-      return payload as unknown as { vid: number; job: string };
-    } catch {
-      throw new AppError(403, 'invalid_file_token', 'This file URL is invalid or expired');
-    }
   }
 
   app.post('/api/v1/encoders/register', {
@@ -145,7 +133,7 @@ export async function encoderRoutes(app: FastifyInstance) {
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
     },
   }, async (request, reply) => {
-    const { vid } = await readFileToken((request.params as { token: string }).token, 'source');
+    const { vid } = await readFileToken(app, (request.params as { token: string }).token, 'source');
     const video = await db().selectFrom('videos').select(['source_key', 'source_mime']).where('id', '=', vid).executeTakeFirst();
     if (!video?.source_key) throw notFound('This video has no source');
     const stat = await app.storage.stat(video.source_key);
@@ -174,7 +162,7 @@ export async function encoderRoutes(app: FastifyInstance) {
     bodyLimit: Number.MAX_SAFE_INTEGER,
   }, async (request) => {
     const params = request.params as { token: string; '*': string };
-    const { vid } = await readFileToken(params.token, 'outputs');
+    const { vid } = await readFileToken(app, params.token, 'outputs');
     let key: string;
     try {
       key = assertKey(`encodings/${vid}/${params['*']}`);
@@ -190,7 +178,6 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   // --- push dispatch (optional): the API hands jobs to an encoder service itself
   if (app.config.ENCODER_PUSH_URL) {
-    const { startPushDispatch } = await import('./push.ts');
     const stop = await startPushDispatch(app, app.config.ENCODER_PUSH_URL);
     app.addHook('onClose', async () => stop());
   }
@@ -201,61 +188,3 @@ export async function encoderRoutes(app: FastifyInstance) {
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
 }
-
-interface CandidateVideo {
-  id: number;
-  encoding_job_id: string | null;
-  encoding_status: string;
-  source_filename: string | null;
-  source_size: number | null;
-  deleted_at: Date | null;
-}
-
-/** A job is handed out only if it is still its video's current, unsettled job. */
-export function isCurrent(video: CandidateVideo | undefined, jobId: string): video is CandidateVideo {
-  return Boolean(video && !video.deleted_at && video.encoding_job_id === jobId && !['ready', 'error'].includes(video.encoding_status));
-}
-
-/** Leases a fetched job to an encoder and builds what the encoder needs (same payload for pull and push). */
-export async function takeJob(app: FastifyInstance, jobId: string, video: CandidateVideo, encoderId: string, base: string) {
-  const leaseS = app.config.ENCODER_LEASE_S;
-  const until = new Date(Date.now() + leaseS * 1000);
-  await app.dbh.db.insertInto('encoding_leases').values({ job_id: jobId, video_id: video.id, encoder_id: encoderId, lease_until: until })
-    .onConflict((oc) => oc.column('job_id').doUpdateSet({ encoder_id: encoderId, lease_until: until })).execute();
-  const ttl = Math.max(leaseS * 4, 3600);
-  const key = app.keys.derive('encoder-files');
-  const fileToken = (scope: 'source' | 'outputs') => new SignJWT({ vid: video.id, job: jobId, scope })
-    .setProtectedHeader({ alg: 'HS256' }).setAudience(FILES_AUDIENCE).setIssuedAt().setExpirationTime(`${ttl}s`).sign(key);
-  const detail = await app.jobs.encodingJob(jobId);
-  return {
-    job_id: jobId,
-    video_id: video.id,
-    attempt: (detail?.retryCount ?? 0) + 1,
-    source: { url: `${base}/api/v1/encoders/files/${await fileToken('source')}`, filename: video.source_filename ?? 'source', size: video.source_size },
-    outputs: { prefix: `encodings/${video.id}/`, upload_url: `${base}/api/v1/encoders/files/${await fileToken('outputs')}` },
-    heartbeat_url: `${base}/api/v1/encoders/jobs/${jobId}/heartbeat`,
-    callback_url: `${base}/api/v1/internal/encoding-callback`,
-    lease_s: leaseS,
-  };
-}
-
-/** Fails the pg-boss job of every expired lease; the video returns to `queued`, or to `error` after the last attempt. */
-export async function reapExpiredLeases(app: FastifyInstance): Promise<number> {
-  const expired = await app.dbh.db.deleteFrom('encoding_leases').where('lease_until', '<', new Date())
-    .returning(['job_id', 'video_id']).execute();
-  for (const lease of expired) {
-    await app.jobs.boss.fail(QUEUES.videoEncode, lease.job_id, { reason: 'encoder_lost' });
-    const job = await app.jobs.encodingJob(lease.job_id);
-    const final = job?.state === 'failed';
-    const state = final
-      ? { status: 'error' as const, progress: null, error: { code: 'encoder_lost', message: 'The encoder stopped answering on every attempt' } }
-      : { status: 'queued' as const, progress: null, error: null };
-    const r = await app.dbh.db.updateTable('videos').set({
-      encoding_status: state.status, encoding_progress: null,
-      encoding_error_code: state.error?.code ?? null, encoding_error_message: state.error?.message ?? null, encoding_updated_at: new Date(),
-    }).where('id', '=', lease.video_id).where('encoding_job_id', '=', lease.job_id).where('encoding_status', 'not in', ['ready', 'error']).executeTakeFirst();
-    if (Number(r.numUpdatedRows)) app.encodingBus.publish(lease.video_id, state);
-  }
-  return expired.length;
-}
-

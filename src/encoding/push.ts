@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { sha256 } from '../auth/sessions.ts';
 import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
-import { isCurrent, takeJob } from './encoders.ts';
+import { isCurrent, takeJob } from './leases.ts';
 import { encoderSecrets } from './secrets.ts';
 
 export async function startPushDispatch(app: FastifyInstance, url: string): Promise<() => void> {

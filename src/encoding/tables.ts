@@ -19,6 +19,8 @@ export interface EncodersTable {
 
 export interface EncodingLeasesTable {
   job_id: string;
+  /** One per hand-out (attempt); the job's file URLs are bound to it. */
+  lease_id: Generated<string>;
   video_id: number;
   encoder_id: string;
   lease_until: Date;
