@@ -26,6 +26,7 @@ import { taxonomyRoutes } from './taxonomy/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { videoAccessRoutes } from './videos/access-routes.ts';
 import { videoRoutes } from './videos/routes.ts';
+import { purgeWorker } from './videos/purge.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { encodingCallbackRoute } from './encoding/callback.ts';
 import { encodingEventsRoute } from './encoding/events-route.ts';
@@ -140,6 +141,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(groupRoutes);
   await app.register(videoRoutes);
   await app.register(videoAccessRoutes);
+  await app.register(purgeWorker);
   await app.register(taxonomyRoutes);
   await app.register(channelRoutes);
   await app.register(uploadRoutes);

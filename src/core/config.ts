@@ -54,6 +54,7 @@ export const ConfigSchema = Type.Object({
   // --- videos
   UPLOAD_STAFF_ONLY: Type.Boolean({ default: false }),
   VIDEO_UNLOCK_TTL_S: Type.Integer({ default: 4 * 3600, minimum: 60 }),
+  VIDEO_PURGE_DELAY_S: Type.Integer({ default: 7 * 86_400, minimum: 0 }),
 
   // --- storage
   STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),

@@ -17,7 +17,13 @@ export const QUEUES = {
   /** One job per accepted source: encode it. Consumed by the encoding capability (issue E). */
   videoEncode: 'video-encode',
   videoEncodeDead: 'video-encode-dead',
+  /** One job per deleted video, due after VIDEO_PURGE_DELAY_S: delete its files (src/videos/purge.ts). */
+  videoPurge: 'video-purge',
 } as const;
+
+export interface VideoPurgeJob {
+  video_id: number;
+}
 
 export interface VideoEncodeJob {
   video_id: number;
@@ -31,6 +37,8 @@ export interface Jobs {
   ready: Promise<void>;
   /** Queues the encoding of a video's source inside the caller's transaction; returns the job id. */
   enqueueEncoding(tx: Transaction<Database>, job: VideoEncodeJob): Promise<string>;
+  /** Queues the purge of a deleted video's files, due in `delayS` seconds, inside the caller's transaction. */
+  enqueuePurge(tx: Transaction<Database>, job: VideoPurgeJob, delayS: number): Promise<string>;
   /** Tells waiting consumers of this process that a job was committed (they also poll, for other nodes' jobs). */
   notify(queue: string): void;
   /** Resolves at the next notify(queue) or after `ms`, whichever first. */
@@ -67,6 +75,8 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       retryLimit: opts.maxAttempts - 1, retryDelay: opts.retryDelayS, retryBackoff: opts.retryDelayS > 0,
       expireInSeconds: 6 * 3600, deadLetter: QUEUES.videoEncodeDead,
     });
+    // A purge that fails (storage unreachable) is retried for about a day, backing off.
+    await ensureQueue(boss, QUEUES.videoPurge, { retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600 });
   })();
   ready.catch((err: unknown) => log.error({ err }, 'job queue failed to start'));
   const whenReady = async () => {
@@ -95,6 +105,12 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       await whenReady();
       const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx) });
       if (!id) throw new Error('the job queue refused the encoding job');
+      return id;
+    },
+    async enqueuePurge(tx, job, delayS) {
+      await whenReady();
+      const id = await boss.send(QUEUES.videoPurge, job, { db: fromKysely(tx), startAfter: delayS });
+      if (!id) throw new Error('the job queue refused the purge job');
       return id;
     },
     async encodingJob(id) {

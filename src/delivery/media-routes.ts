@@ -2,9 +2,11 @@
 // Public videos: /media/p/<version>/<key>, long-cached; <version> changes
 // with each encoding so caches never serve an old rendition, and the video
 // must still be public now (checked per request, cached 10 s per process).
+// Both refuse a deleted video at once: that is one primary-key read per file,
+// never cached, so a DELETE on any API node takes effect on the next request.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { AppError } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import { canWatch } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
 import { mediaKeyVideo, verifyMediaToken } from './media-tokens.ts';
@@ -34,6 +36,12 @@ export async function mediaRoutes(app: FastifyInstance) {
     return pub;
   }
 
+  /** The video exists and is not deleted (uncached: a deletion must take effect at once, on every node). */
+  async function assertLive(videoId: number) {
+    const row = await app.dbh.db.selectFrom('videos').select('id').where('id', '=', videoId).where('deleted_at', 'is', null).executeTakeFirst();
+    if (!row) throw notFound('No such video');
+  }
+
   app.get('/media/t/:token/*', {
     schema: {
       tags: ['media'], summary: 'A media file of a private video, through a signed URL from the player configuration (403 when expired or tampered)',
@@ -43,7 +51,8 @@ export async function mediaRoutes(app: FastifyInstance) {
   }, async (request, reply) => {
     const params = request.params as { token: string; '*': string };
     const key = checkedMediaKey(params['*']);
-    verifyMediaToken(mediaKey, params.token, key);
+    const videoId = verifyMediaToken(mediaKey, params.token, key);
+    await assertLive(videoId);
     const ttl = Number(params.token.split('.')[1]) - Math.floor(Date.now() / 1000);
     return serveMedia(app, request, reply, key, { cacheControl: `private, max-age=${Math.max(0, Math.min(ttl, 3600))}`, ttlSeconds: ttl });
   });
@@ -58,6 +67,7 @@ export async function mediaRoutes(app: FastifyInstance) {
     const key = checkedMediaKey((request.params as { '*': string })['*']);
     const videoId = mediaKeyVideo(key);
     if (videoId === undefined) throw new AppError(403, 'media_path_forbidden', 'This path is not a media file');
+    await assertLive(videoId);
     if (!(await isPublic(videoId))) throw new AppError(403, 'media_not_public', 'This video is not public: use the signed URLs of its player configuration');
     const maxAge = app.config.MEDIA_PUBLIC_MAX_AGE_S;
     return serveMedia(app, request, reply, key, { cacheControl: `public, max-age=${maxAge}`, ttlSeconds: maxAge });

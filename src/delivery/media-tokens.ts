@@ -35,8 +35,8 @@ export function mediaKeyVideo(key: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Checks a token against the storage key it is used for; throws a 403 AppError. */
-export function verifyMediaToken(key: Buffer, token: string, storageKey: string, now = Date.now()): void {
+/** Checks a token against the storage key it is used for; returns its video id, or throws a 403 AppError. */
+export function verifyMediaToken(key: Buffer, token: string, storageKey: string, now = Date.now()): number {
   const m = TOKEN_SHAPE.exec(token);
   if (!m) throw denied('invalid_media_token', 'The media token is malformed');
   const [videoId, expires, signature] = [Number(m[1]), Number(m[2]), m[3]!];
@@ -46,4 +46,5 @@ export function verifyMediaToken(key: Buffer, token: string, storageKey: string,
   const owner = mediaKeyVideo(storageKey);
   if (owner === undefined) throw denied('media_path_forbidden', 'This path is not a media file');
   if (owner !== videoId) throw denied('media_token_wrong_video', 'The media token belongs to another video');
+  return videoId;
 }

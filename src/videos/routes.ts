@@ -15,6 +15,7 @@ import { listVideos, type ListQuery } from './list.ts';
 import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
 import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, VideoRefParams, type VideoWrite } from './schemas.ts';
 import { saveVideo } from './write.ts';
+import { deleteVideo } from './purge.ts';
 
 const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery });
 
@@ -125,7 +126,7 @@ export async function videoRoutes(app: FastifyInstance) {
     const viewer = requireUser(request);
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     if (!canDelete(viewer, factsOf(row))) throw forbidden('Only the owner of this video can delete it');
-    await db().updateTable('videos').set({ deleted_at: new Date() }).where('id', '=', row.id).execute();
+    await db().transaction().execute((tx) => deleteVideo(app, tx, row.id));
     return ok(null);
   });
 }

@@ -37,6 +37,7 @@ export interface VideosTable {
   encoding_outputs: unknown;
   encoding_updated_at: Date | null;
   deleted_at: Date | null;
+  purged_at: Generated<Date | null>;
   updated_at: Generated<Date>;
 }
 

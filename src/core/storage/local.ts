@@ -57,6 +57,15 @@ export class LocalStorage implements Storage {
     await rm(this.localPath(key), { force: true });
   }
 
+  async deletePrefix(prefix: string): Promise<number> {
+    if (!prefix.endsWith('/')) throw new Error('deletePrefix takes a folder prefix ending with /');
+    let count = 0;
+    for await (const _ of this.list(prefix)) count++;
+    // The folder goes whole: its files, the writes left half-done (.part) and the empty subfolders.
+    await rm(this.localPath(prefix.slice(0, -1)), { recursive: true, force: true });
+    return count;
+  }
+
   async *list(prefix: string): AsyncIterable<StoredObject> {
     assertPrefix(prefix);
     const slash = prefix.lastIndexOf('/');

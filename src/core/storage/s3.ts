@@ -3,7 +3,7 @@
 // copy above 5 GiB), presigned URLs.
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -81,6 +81,26 @@ export class S3Storage implements Storage {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: assertKey(key) }));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    if (!prefix.endsWith('/')) throw new Error('deletePrefix takes a folder prefix ending with /');
+    let count = 0;
+    let batch: string[] = [];
+    const flush = async () => {
+      if (!batch.length) return;
+      const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} objects under ${prefix}: ${res.Errors[0]!.Code}`);
+      count += batch.length;
+      batch = [];
+    };
+    // Listed first, deleted by 1,000 (the DeleteObjects maximum).
+    for await (const o of this.list(prefix)) {
+      batch.push(o.key);
+      if (batch.length === 1000) await flush();
+    }
+    await flush();
+    return count;
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

@@ -22,6 +22,8 @@ export interface Storage {
   get(key: string, range?: ByteRange): Promise<Readable>;
   stat(key: string): Promise<StoredObject | null>;
   delete(key: string): Promise<void>;
+  /** Deletes every object under a folder-like prefix (`encodings/42/`); returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Renames (local) or copies then deletes (S3, server-side). */
   move(from: string, to: string): Promise<void>;
