@@ -11,7 +11,7 @@ import { canUpload } from '../policy/video-policy.ts';
 import { factsOf, refreshSearchDocument, selectVideos } from '../videos/queries.ts';
 import { videoSlug } from '../videos/write.ts';
 import { checkBytes, extensionOf, probe, SNIFF_BYTES, type ProbeSummary } from './media-check.ts';
-import { rememberCompleted, stagingKey } from './tus.ts';
+import { rememberCompleted, stagingKey } from './staging.ts';
 import { QUEUES } from '../core/jobs.ts';
 
 export class RejectedUpload extends Error {

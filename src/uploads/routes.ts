@@ -10,13 +10,14 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Server } from '@tus/server';
+import type { DataStore, Server } from '@tus/server';
 import Type from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { RejectedUpload, restoreUnlinkedSource, sourceKeyOf } from './complete.ts';
 import { createDatastore, createTusServer, envelopedTusError, finishUpload, isCompleting, principals, tusError } from './tus.ts';
+import { mayUseUpload } from './staging.ts';
 
 const CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 
@@ -67,8 +68,9 @@ const tusHeaders = Type.Object({
 
 export async function uploadRoutes(app: FastifyInstance) {
   const datastore = await createDatastore(app);
-  // Advertised in Tus-Extension; implemented below in front of tus.
-  datastore.extensions = [...datastore.extensions, 'checksum'];
+  // Tus-Extension lists what this endpoint does: checksum is implemented below in front of tus;
+  // deferred length is refused (the size is needed up front for the size limit and the quota).
+  datastore.extensions = [...datastore.extensions.filter((e) => e !== 'creation-defer-length'), 'checksum'];
   const tus = createTusServer(app, datastore);
 
   // tus bodies are raw bytes: leave the stream unread for tus.
@@ -118,8 +120,13 @@ export async function uploadRoutes(app: FastifyInstance) {
     reply.raw.setHeader('tus-checksum-algorithm', CHECKSUM_ALGORITHMS.join(','));
     reply.hijack();
     if (request.method === 'HEAD' && (await answerFinishedHead(request, reply, principal!))) return;
+    if (request.method === 'POST' && request.headers['upload-defer-length'] !== undefined) {
+      const { body } = tusError(400, 'length_required', 'Upload-Length is required (deferred length is not accepted: the size limit and quota are checked at creation)');
+      reply.raw.writeHead(400, { 'content-type': 'application/json', 'tus-resumable': '1.0.0' }).end(body);
+      return;
+    }
     const checksum = request.headers['upload-checksum'];
-    if (request.method === 'PATCH' && typeof checksum === 'string') return patchWithChecksum(request, reply, principal!, checksum, tus);
+    if (request.method === 'PATCH' && typeof checksum === 'string') return patchWithChecksum(app, request, reply, principal!, checksum, tus, datastore);
     if (request.method === 'PATCH' || (request.method === 'POST' && request.headers['content-type'] === 'application/offset+octet-stream')) {
       // Bytes: handed to tus as they arrive; the file store's write buffer lets network and disk overlap.
       return forwardToTus(request, reply, principal!, tus, webBody(request.raw));
@@ -179,29 +186,59 @@ async function cleanExpired(app: FastifyInstance, tus: Server): Promise<number> 
  * tus checksum extension: the chunk is spooled to a temporary file while
  * hashed (never held in memory); only a chunk whose digest matches reaches
  * the store, so a corrupted chunk leaves the offset unchanged (460).
+ * Everything tus would refuse is refused first, before a byte is read: an
+ * unknown or foreign upload (404), a wrong offset (409), a body longer than
+ * the rest of the file (413) — and no more than that rest is ever spooled.
  */
-async function patchWithChecksum(request: FastifyRequest, reply: FastifyReply, principal: Principal, header: string, tus: Server) {
+async function patchWithChecksum(
+  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, principal: Principal, header: string, tus: Server, datastore: DataStore,
+) {
   const res = reply.raw;
   const fail = (status: number, code: string, message: string) => {
     const { body } = tusError(status, code, message);
-    res.writeHead(status, { 'content-type': 'application/json', 'tus-resumable': '1.0.0' });
-    res.end(body);
+    // The unread rest of the body is not wanted: the connection closes after this answer.
+    res.writeHead(status, { 'content-type': 'application/json', 'tus-resumable': '1.0.0', connection: 'close' });
+    res.end(body, () => request.raw.destroy());
   };
   const [algorithm, digest] = header.trim().split(/\s+/);
   if (!algorithm || !digest || !CHECKSUM_ALGORITHMS.includes(algorithm)) {
-    request.raw.resume();
     return fail(400, 'checksum_algorithm_unsupported', `Upload-Checksum must be "<${CHECKSUM_ALGORITHMS.join('|')}> <base64 digest>"`);
+  }
+  const id = (request.params as { id: string }).id;
+  if (!(await mayUseUpload(app, principal, id))) return fail(404, 'not_found', 'No such upload');
+  const staged = await datastore.getUpload(id).catch(() => null);
+  if (!staged || staged.size === undefined) return fail(404, 'not_found', 'No such upload');
+  const offset = String(request.headers['upload-offset'] ?? '');
+  if (!/^\d{1,16}$/.test(offset) || Number(offset) !== staged.offset) {
+    return fail(409, 'offset_mismatch', `Upload-Offset must be the current offset, ${staged.offset}`);
+  }
+  const remaining = staged.size - staged.offset;
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > remaining) {
+    return fail(413, 'payload_too_large', `This chunk is longer than the ${remaining} bytes left of the upload`);
   }
   const tmp = path.join(tmpdir(), `pod-chunk-${randomUUID()}`);
   try {
     const hash = createHash(algorithm);
-    await pipeline(request.raw, new Transform({ transform(chunk, _enc, cb) { hash.update(chunk as Buffer); cb(null, chunk); } }), createWriteStream(tmp));
+    let received = 0;
+    const hashed = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        if (received > remaining) return cb(new ChunkTooLong());
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    await pipeline(request.raw, hashed, createWriteStream(tmp));
     if (hash.digest('base64') !== digest) return fail(460, 'checksum_mismatch', 'The chunk does not match its Upload-Checksum; send it again');
     await forwardToTus(request, reply, principal, tus, webBody(createReadStream(tmp)));
   } catch (err) {
+    if (err instanceof ChunkTooLong) return fail(413, 'payload_too_large', `This chunk is longer than the ${remaining} bytes left of the upload`);
     request.log.warn({ err }, 'checksummed chunk failed');
     if (!res.headersSent) fail(500, 'internal_error', 'The chunk could not be stored; resume the upload');
   } finally {
     await rm(tmp, { force: true });
   }
 }
+
+class ChunkTooLong extends Error {}

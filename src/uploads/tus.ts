@@ -5,7 +5,7 @@
 // and completion at the end.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { Server, Upload, type DataStore } from '@tus/server';
+import { Server, type DataStore, type Upload } from '@tus/server';
 import path from 'node:path';
 import { listSetting } from '../core/config.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -15,6 +15,7 @@ import { factsOf, videoByRef } from '../videos/queries.ts';
 import { checkExtension } from './media-check.ts';
 import { completeUpload, RejectedUpload } from './complete.ts';
 import { StreamingFileStore } from './file-store.ts';
+import { mayUseUpload, tolerateCompleted } from './staging.ts';
 
 /** The principal of each request (raw Node request or web Request), set by the Fastify route before tus runs. */
 export const principals = new WeakMap<object, Principal>();
@@ -42,37 +43,6 @@ function principalOf(req: Request): Principal {
   const p = principals.get(req) ?? (node ? principals.get(node) : undefined);
   if (!p) throw tusError(401, 'not_authenticated', 'Authentication required');
   return p;
-}
-
-/** Where tus keeps the bytes of an upload in progress, as a storage key. */
-export function stagingKey(app: FastifyInstance, id: string) {
-  return app.config.STORAGE_BACKEND === 's3' ? id : `uploads/${id}`;
-}
-
-/**
- * Sizes of uploads completed in the last minute. Completion moves the bytes
- * away, but tus still reads the upload back after onUploadFinish (the POST
- * handler does, for Upload-Expires, when the whole file came with the
- * creation request); the store then answers "complete" instead of failing.
- */
-const recentlyCompleted = new Map<string, number>();
-export function rememberCompleted(id: string, size: number) {
-  recentlyCompleted.set(id, size);
-  setTimeout(() => recentlyCompleted.delete(id), 60_000).unref();
-}
-
-function tolerateCompleted(datastore: DataStore): DataStore {
-  const getUpload = datastore.getUpload.bind(datastore);
-  datastore.getUpload = async (id: string) => {
-    try {
-      return await getUpload(id);
-    } catch (err) {
-      const size = recentlyCompleted.get(id);
-      if (size === undefined) throw err;
-      return new Upload({ id, size, offset: size, creation_date: new Date().toISOString() });
-    }
-  };
-  return datastore;
 }
 
 export async function createDatastore(app: FastifyInstance): Promise<DataStore> {
@@ -135,14 +105,18 @@ export function createTusServer(app: FastifyInstance, datastore: DataStore): Ser
       const p = principalOf(req);
       // POST creates (its id is not yet stored); OPTIONS describes the server.
       if (!uploadId || req.method === 'POST' || req.method === 'OPTIONS') return;
-      // Only its uploader (or a superuser) may see, resume or delete an upload.
-      const row = await app.dbh.db.selectFrom('uploads').select(['user_id']).where('id', '=', uploadId).executeTakeFirst();
-      if (!row || (row.user_id !== p.id && !p.is_superuser)) throw tusError(404, 'not_found', 'No such upload');
+      if (!(await mayUseUpload(app, p, uploadId))) throw tusError(404, 'not_found', 'No such upload');
     },
 
     async onUploadCreate(req, upload) {
       const p = principalOf(req);
       const meta = upload.metadata ?? {};
+      // PostgreSQL text cannot hold NUL, and no file name or title needs a control character (SECURITY.md).
+      for (const [key, value] of Object.entries(meta)) {
+        if (/[\u0000-\u001f\u007f]/.test(key) || (value !== null && /[\u0000-\u001f\u007f]/.test(value))) {
+          throw tusError(400, 'validation_error', `Upload-Metadata ${JSON.stringify(key.replace(/[\u0000-\u001f\u007f]/g, '?'))} must not contain control characters`, `metadata.${key.replace(/[^\w-]/g, '_')}`);
+        }
+      }
       const filename = (meta.filename ?? meta.name ?? '').trim();
       if (!filename || filename.length > 255) throw tusError(400, 'validation_error', 'Upload-Metadata must carry a filename (at most 255 characters)', 'filename');
       const bad = checkExtension(filename, allowed);
