@@ -12,6 +12,7 @@ import { answerFrameworkError, installErrorHandler } from './core/error-handler.
 import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
 import { installValidation } from './core/validation.ts';
+import { redactSecrets } from './core/log-redaction.ts';
 import { installAuth } from './auth/plugin.ts';
 import { oidcRoutes } from './auth/oidc.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -55,6 +56,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Use this database handle instead of opening one from config (tests). */
   database?: DatabaseHandle;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
   /** Extra routes registered before the app is sealed (tests). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -65,7 +68,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'req.headers["x-video-token"]', 'req.headers["x-encoder-token"]'],
+      // Tokens in URLs (media, encoder files, ?token=, OIDC code) are redacted from every line, whatever field holds them.
+      hooks: { streamWrite: redactSecrets },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     // Honour an upstream proxy's request id so one id follows a request end to end.
     genReqId: (req) => {

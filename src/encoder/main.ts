@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config.ts';
 import { deriveKeys, resolveSecretKey } from '../auth/keys.ts';
 import { encoderSecrets } from '../encoding/secrets.ts';
 import { runEncoder } from './worker.ts';
+import { redactSecrets } from '../core/log-redaction.ts';
 
 const config = loadConfig();
 const secrets = encoderSecrets(config, deriveKeys(resolveSecretKey(config, (m) => console.warn(m))));
@@ -16,5 +17,5 @@ await runEncoder({
   registrationToken: secrets.registrationToken,
   webhookSecret: secrets.webhookSecret,
   name: process.env.ENCODER_NAME ?? `reference-${hostname()}`,
-  log: (msg, extra) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...(extra ? { extra: String(extra) } : {}) })),
+  log: (msg, extra) => console.log(redactSecrets(JSON.stringify({ time: new Date().toISOString(), msg, ...(extra ? { extra: String(extra) } : {}) }))),
 }, controller.signal);

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Webhook } from 'standardwebhooks';
 import { encode } from './ffmpeg.ts';
+import { redactSecrets } from '../core/log-redaction.ts';
 
 export interface EncoderOptions {
   apiUrl: string;
@@ -193,7 +194,7 @@ export function jobProcessor(opts: { webhookSecret: string; workDir?: string; lo
       const code = typeof raw === 'string' && /^[a-z0-9_]{1,64}$/.test(raw) ? raw : 'encoding_failed';
       log(`job ${job.job_id} failed: ${(err as Error).message}`);
       if (!lost && !signal.aborted) {
-        await callback(job.callback_url, { type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: (err as Error).message.slice(0, 1900) } })
+        await callback(job.callback_url, { type: 'encoding.error', video_id: job.video_id, job_id: job.job_id, error: { code, message: redactSecrets((err as Error).message).slice(0, 1900) } })
           .catch((e: unknown) => log(`job ${job.job_id}: its error could not be reported (the lease will lapse)`, e));
       }
     } finally {
