@@ -119,6 +119,32 @@ describe('player config', () => {
     assert.equal((await config(v.draft, { 'x-video-token': token })).status, 404);
   });
 
+  it('an unlock token dies when the password is changed, or removed and set again; other edits keep it', async () => {
+    const video = (await t.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Rotated', is_draft: false, password: 'first secret' } })).body.data;
+    await markEncoded(t, video.id);
+    const unlock = async (password: string) => {
+      const res = await t.request('POST', `/api/v1/videos/${video.slug}/unlock`, { json: { password } });
+      assert.equal(res.status, 200, res.text);
+      return res.body.data.token as string;
+    };
+    const watch = async (token: string) => (await config(video, { 'x-video-token': token })).status;
+    const patch = async (json: Record<string, unknown>) => assert.equal((await t.request('PATCH', `/api/v1/videos/${video.slug}`, { headers: owner.auth, json })).status, 200);
+
+    const first = await unlock('first secret');
+    assert.equal(await watch(first), 200);
+    await patch({ title: 'Rotated (edited)' });
+    assert.equal(await watch(first), 200, 'an edit that leaves the password alone keeps the unlock');
+    await patch({ password: 'second secret' });
+    assert.equal(await watch(first), 403, 'the old password no longer opens the video');
+    assert.equal((await config(video, {}, `?token=${first}`)).body.errors[0].code, 'password_required');
+    const second = await unlock('second secret');
+    assert.equal(await watch(second), 200);
+    await patch({ password: null });
+    await patch({ password: 'second secret' });
+    assert.equal(await watch(second), 403, 'removing the password and setting it again (even the same one) ends earlier unlocks');
+    assert.equal(await watch(await unlock('second secret')), 200);
+  });
+
   it('a video never encoded: hidden from viewers; its editors get the status and no sources', async () => {
     assert.equal((await config(v.unencoded)).status, 404);
     const res = await config(v.unencoded, owner.auth);

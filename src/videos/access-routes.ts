@@ -46,7 +46,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
     if (!(await verifyPassword(stored.password_hash, (request.body as Static<typeof UnlockBody>).password))) {
       throw new AppError(403, 'wrong_password', 'Wrong password for this video', { field: 'password' });
     }
-    return ok(await signUnlockToken(app, row.id, app.config.VIDEO_UNLOCK_TTL_S));
+    return ok(await signUnlockToken(app, row.id, stored.password_hash, app.config.VIDEO_UNLOCK_TTL_S));
   });
 
   app.get('/api/v1/videos/:ref/access-tokens', {

@@ -2,7 +2,10 @@
 // (opaque, revocable, stored hashed) or an unlock token (a short-lived JWT
 // obtained by giving the video's password). Both travel as ?token= or the
 // X-Video-Token header; the policy module decides what they allow.
-import { randomBytes } from 'node:crypto';
+// An unlock token is bound to the password it was given for (a fingerprint of
+// the stored hash, whose salt changes at every set): changing the password, or
+// removing it and setting it again, ends every earlier unlock.
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { sha256 } from '../auth/sessions.ts';
@@ -24,7 +27,9 @@ export async function resolveGrants(app: FastifyInstance, request: FastifyReques
   if (JWT_SHAPE.test(token)) {
     try {
       const { payload } = await jwtVerify(token, app.keys.derive('video-unlock'), { algorithms: ['HS256'], audience: UNLOCK_AUDIENCE });
-      return { unlocked: payload.vid === videoId };
+      if (payload.vid !== videoId || typeof payload.pwd !== 'string') return {};
+      const video = await app.dbh.db.selectFrom('videos').select('password_hash').where('id', '=', videoId).executeTakeFirst();
+      return { unlocked: Boolean(video?.password_hash) && passwordFingerprint(video!.password_hash!) === payload.pwd };
     } catch {
       return {};
     }
@@ -36,8 +41,11 @@ export async function resolveGrants(app: FastifyInstance, request: FastifyReques
   return { privateLink: Boolean(link) };
 }
 
-export async function signUnlockToken(app: FastifyInstance, videoId: number, ttlSeconds: number) {
-  const token = await new SignJWT({ vid: videoId })
+/** Identifies one setting of a video's password (not the password: a digest of its salted hash). */
+const passwordFingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
+
+export async function signUnlockToken(app: FastifyInstance, videoId: number, passwordHash: string, ttlSeconds: number) {
+  const token = await new SignJWT({ vid: videoId, pwd: passwordFingerprint(passwordHash) })
     .setProtectedHeader({ alg: 'HS256' })
     .setAudience(UNLOCK_AUDIENCE)
     .setIssuedAt()
