@@ -62,7 +62,9 @@ await handle.close();
 
 const segmentUrl = async (base: string) => {
   const cfg = (await (await fetch(`${base}/api/v1/videos/${video.slug}/config`, { headers: auth })).json()) as { data: { hls: { renditions: { url: string }[] } } };
-  return cfg.data.hls.renditions[0]!.url.replace('360p.m3u8', '360p_0000.ts');
+  // Media URLs are absolute on PUBLIC_URL; each case reaches the same path through its own server.
+  const { pathname } = new URL(cfg.data.hls.renditions[0]!.url);
+  return `${base}${pathname.replace('360p.m3u8', '360p_0000.ts')}`;
 };
 
 async function measure(url: string) {

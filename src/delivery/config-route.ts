@@ -60,7 +60,7 @@ export async function playerConfigRoute(app: FastifyInstance) {
     const db = app.dbh.db;
     const enc = await db.selectFrom('videos').select(['encoding_outputs']).where('id', '=', row.id).executeTakeFirstOrThrow();
     const outputs = (typeof enc.encoding_outputs === 'string' ? JSON.parse(enc.encoding_outputs) : enc.encoding_outputs) as EncodingOutputs | null;
-    const media = mediaUrls(app, request, { id: row.id, facts, version: row.encoding_updated_at });
+    const media = mediaUrls(app, { id: row.id, facts, version: row.encoding_updated_at });
     const [tracks, chapters] = await Promise.all([trackRows(db, row.id), chapterRows(db, row.id)]);
 
     // Uploaded tracks first; a subtitle the encoder extracted shows only if no uploaded track has its language.

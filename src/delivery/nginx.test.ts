@@ -8,6 +8,7 @@ import { nginxUnavailable, startNginx, type Nginx } from '../test-support/nginx.
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { signMediaToken } from './media-tokens.ts';
+import { freePort } from '../../bench/lib.ts';
 
 describe('x-accel delivery through a real nginx', { skip: nginxUnavailable() }, () => {
   let t: TestApp;
@@ -17,8 +18,10 @@ describe('x-accel delivery through a real nginx', { skip: nginxUnavailable() }, 
   let fx: EncodedFixture;
 
   before(async () => {
-    t = await startTestApp({ env: { MEDIA_SERVE_MODE: 'x-accel' } });
-    nginx = await startNginx({ upstream: t.url, mediaDir: t.config.MEDIA_DIR });
+    // Clients reach the API through nginx: PUBLIC_URL is nginx's address, so media URLs point at it.
+    const port = await freePort();
+    t = await startTestApp({ env: { MEDIA_SERVE_MODE: 'x-accel', PUBLIC_URL: `http://127.0.0.1:${port}` } });
+    nginx = await startNginx({ upstream: t.url, mediaDir: t.config.MEDIA_DIR, port });
     owner = await createUser(t, 'owner', { is_staff: true });
     video = (await t.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Behind nginx', is_draft: true } })).body.data;
     fx = await markEncoded(t, video.id, { segmentBytes: 1 << 20 });

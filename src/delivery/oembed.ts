@@ -66,7 +66,7 @@ export async function oembedRoute(app: FastifyInstance) {
     };
     const facts = factsOf(row);
     if (canWatch(null, facts) && row.thumbnail_url) {
-      const media = mediaUrls(app, request, { id: row.id, facts, version: row.encoding_updated_at });
+      const media = mediaUrls(app, { id: row.id, facts, version: row.encoding_updated_at });
       Object.assign(body, { thumbnail_url: media.url(row.thumbnail_url), thumbnail_width: 1280, thumbnail_height: 720 });
     }
     reply.header('cache-control', 'public, max-age=300');

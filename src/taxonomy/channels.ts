@@ -177,7 +177,7 @@ export async function channelRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const c = await channelFor(request, (request.params as Static<typeof SlugParam>).slug);
-    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app, request), { channelId: c.id });
+    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app), { channelId: c.id });
     return ok(page.items, page.meta);
   });
 

@@ -24,11 +24,11 @@ export function nginxUnavailable(): string | undefined {
 }
 
 
-export async function startNginx(opts: { upstream: string; mediaDir: string; accelPrefix?: string; direct?: boolean }): Promise<Nginx> {
+export async function startNginx(opts: { upstream: string; mediaDir: string; accelPrefix?: string; direct?: boolean; port?: number }): Promise<Nginx> {
   if (!NGINX) throw new Error(nginxUnavailable());
   const dir = await mkdtemp(path.join(tmpdir(), 'pod-nginx-'));
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(dir, sub));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const upstream = new URL(opts.upstream);
   const media = `${path.resolve(opts.mediaDir)}/`;
   const conf = `

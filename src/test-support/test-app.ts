@@ -11,6 +11,7 @@ import { buildApp, type BuildOptions } from '../app.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { openDatabase } from '../core/db/engine.ts';
 import { memoryAppConfig, pgliteTemplate } from './pglite-template.ts';
+import { freePort } from '../../bench/lib.ts';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -62,23 +63,38 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const testDb = TEST_POSTGRES_URL && !opts.env?.DATABASE_URL ? await createTestDatabase(TEST_POSTGRES_URL) : undefined;
   const mediaDir = await mkdtemp(path.join(tmpdir(), 'pod-media-'));
-  const config = memoryAppConfig(mediaDir, { ...(testDb ? { DATABASE_URL: testDb.url } : {}), ...opts.env });
+  // The app builds absolute URLs (media, oEmbed) from PUBLIC_URL only, never from the Host header:
+  // its test address is chosen first so that those URLs point at it.
+  let port = opts.port ?? (opts.env?.PUBLIC_URL ? 0 : await freePort());
+  const addressed = (p: number): Record<string, string> => (opts.env?.PUBLIC_URL || !p ? {} : { PUBLIC_URL: `http://127.0.0.1:${p}` });
+  let config = memoryAppConfig(mediaDir, { ...(testDb ? { DATABASE_URL: testDb.url } : {}), ...addressed(port), ...opts.env });
   // On PGlite, the database starts from the pass's migrated template when there is one (see pglite-template.ts).
   const template = !config.DATABASE_URL && config.PGLITE_DATA_DIR === 'memory://' && !opts.build?.database ? pgliteTemplate() : undefined;
   // The app closes only a database it opened itself: this one is closed here, after it.
   const ownDatabase = template ? await openDatabase(config, undefined, { pgliteDataDir: await template }) : undefined;
   let app: FastifyInstance;
-  try {
-    app = await buildApp(config, { ...opts.build, database: ownDatabase ?? opts.build?.database });
-  } catch (err) {
-    await ownDatabase?.close();
-    await testDb?.drop();
-    await rm(mediaDir, { recursive: true, force: true });
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      app = await buildApp(config, { ...opts.build, database: ownDatabase ?? opts.build?.database });
+    } catch (err) {
+      await ownDatabase?.close();
+      await testDb?.drop();
+      await rm(mediaDir, { recursive: true, force: true });
+      throw err;
+    }
+    try {
+      await app.listen({ host: config.HOST, port });
+      break;
+    } catch (err) {
+      // The free port was taken by another process in between: another one, another app.
+      await app.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.port || attempt === 5) throw err;
+      port = await freePort();
+      config = memoryAppConfig(mediaDir, { ...(testDb ? { DATABASE_URL: testDb.url } : {}), ...addressed(port), ...opts.env });
+    }
   }
-  await app.listen({ host: config.HOST, port: opts.port ?? 0 });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
   return {
     app,

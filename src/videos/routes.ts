@@ -48,7 +48,7 @@ export async function videoRoutes(app: FastifyInstance) {
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
   }, async (request) => {
-    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app, request));
+    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app));
     return ok(page.items, page.meta);
   });
 
@@ -59,7 +59,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const me = requireUser(request);
-    const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app, request), { editableBy: me.id });
+    const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app), { editableBy: me.id });
     return ok(page.items, page.meta);
   });
 
@@ -74,7 +74,7 @@ export async function videoRoutes(app: FastifyInstance) {
     const id = await db().transaction().execute((tx) => saveVideo(tx, viewer, request.body as VideoWrite & { title: string }, null));
     const row = (await videoByRef(db(), String(id)))!;
     reply.code(201).header('location', `/api/v1/videos/${row.slug}`);
-    return ok(videoJson(row, viewer, mediaUrlFactory(app, request)));
+    return ok(videoJson(row, viewer, mediaUrlFactory(app)));
   });
 
   app.get('/api/v1/videos/:ref', {
@@ -84,7 +84,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
-    return ok(videoJson(row, request.principal, mediaUrlFactory(app, request), grants));
+    return ok(videoJson(row, request.principal, mediaUrlFactory(app), grants));
   });
 
   const update = (partial: boolean) => async (request: FastifyRequest) => {
@@ -99,7 +99,7 @@ export async function videoRoutes(app: FastifyInstance) {
       };
     }
     await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
-    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer, mediaUrlFactory(app, request)));
+    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer, mediaUrlFactory(app)));
   };
 
   app.patch('/api/v1/videos/:ref', {
