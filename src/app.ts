@@ -35,6 +35,7 @@ import { reencodeRoute } from './encoding/reencode-route.ts';
 import { encodingJobsRoute } from './encoding/jobs-route.ts';
 import { encoderRoutes } from './encoding/encoders.ts';
 import { EncodingBus } from './encoding/state.ts';
+import { EventHub } from './encoding/event-hub.ts';
 import { chapterRoutes } from './delivery/chapters.ts';
 import { playerConfigRoute } from './delivery/config-route.ts';
 import { mediaRoutes } from './delivery/media-routes.ts';
@@ -108,6 +109,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('storage', await createStorage(config));
   app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
   app.decorate('encodingBus', new EncodingBus());
+  app.decorate('eventHub', new EventHub(app, config.EVENT_STREAMS_PER_CLIENT));
   // The job queue keeps its own schema (pgboss) and migrates it when it starts.
   const jobs = startJobs(dbh, app.log, { maxAttempts: config.ENCODING_MAX_ATTEMPTS, retryDelayS: config.ENCODING_RETRY_DELAY_S });
   app.decorate('jobs', jobs);

@@ -30,13 +30,9 @@ export async function createSession(
   return { id, cookieValue, expiresAt };
 }
 
-/** The principal of a live session (not revoked, not expired, user active), or null. */
-export async function principalForSession(
-  db: Kysely<Database>,
-  where: { sessionId: string } | { cookieValue: string },
-  via: Principal['via'],
-): Promise<(Principal & { expires_at: Date; kind: 'token' | 'cookie' }) | null> {
-  let q = db
+/** Live sessions (not revoked, not expired, user active) with their principal's fields. */
+function liveSessions(db: Kysely<Database>) {
+  return db
     .selectFrom('auth_sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([
@@ -47,9 +43,25 @@ export async function principalForSession(
     .where('s.revoked_at', 'is', null)
     .where('s.expires_at', '>', new Date())
     .where('u.is_active', '=', true);
+}
+
+/** The principal of a live session (not revoked, not expired, user active), or null. */
+export async function principalForSession(
+  db: Kysely<Database>,
+  where: { sessionId: string } | { cookieValue: string },
+  via: Principal['via'],
+): Promise<(Principal & { expires_at: Date; kind: 'token' | 'cookie' }) | null> {
+  let q = liveSessions(db);
   q = 'sessionId' in where ? q.where('s.id', '=', where.sessionId) : q.where('s.secret_hash', '=', sha256(where.cookieValue)).where('s.kind', '=', 'cookie');
   const row = await q.executeTakeFirst();
   return row ? { ...row, via } : null;
+}
+
+/** The principals of those sessions that are still live, in one query (long-lived streams re-check them). */
+export async function livePrincipals(db: Kysely<Database>, sessionIds: string[], via: Principal['via']): Promise<Map<string, Principal>> {
+  if (!sessionIds.length) return new Map();
+  const rows = await liveSessions(db).where('s.id', 'in', sessionIds).execute();
+  return new Map(rows.map((r) => [r.session_id, { ...r, via }]));
 }
 
 export async function revokeSession(db: Kysely<Database>, sessionId: string, reason: string) {

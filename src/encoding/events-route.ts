@@ -1,37 +1,34 @@
 // GET /api/v1/videos/{ref}/events — the video's encoding state, live, as
 // Server-Sent Events. Same access rule as the video's detail (404 when the
-// caller may not see it). The current state is sent at once, then every
-// change; a comment line every 15 s keeps proxies from closing the stream.
-// Changes applied in this process arrive at once (EncodingBus); the row is
-// also re-read every few seconds, so a stream held by one API node sees a
-// callback that landed on another node without a shared message bus.
+// caller may not see it), checked again before every event (event-hub.ts):
+// a viewer who loses access gets `event: closed` (data: {reason}) and the
+// stream ends. The current state is sent at once, then every change; a
+// comment line every 15 s keeps proxies from closing the stream. A client
+// (a signed-in user, or an anonymous IP) holds at most
+// EVENT_STREAMS_PER_CLIENT streams per API node (429 too_many_streams).
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { AppError } from '../core/errors.ts';
 import { OPTIONAL_AUTH } from '../core/openapi.ts';
+import { privateLinkHash } from '../videos/access.ts';
 import { visibleVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
-import type { EncodingState, EncodingStatus } from './state.ts';
-
-const KEEPALIVE_MS = 15_000;
-const RECHECK_MS = 3_000;
-
-const stateOf = (row: { encoding_status: string; encoding_progress: number | null; encoding_error_code: string | null; encoding_error_message: string | null }): EncodingState => ({
-  status: row.encoding_status as EncodingStatus,
-  progress: row.encoding_progress,
-  error: row.encoding_error_code ? { code: row.encoding_error_code, message: row.encoding_error_message ?? '' } : null,
-});
+import { stateOf, TooManyStreams, type Watcher } from './event-hub.ts';
+import type { EncodingState } from './state.ts';
 
 export async function encodingEventsRoute(app: FastifyInstance) {
-  // Open streams, ended when the server closes (graceful shutdown must not wait on them).
-  const open = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const end of open) end();
-  });
+  const hub = app.eventHub;
+  // Open streams end when the server closes (graceful shutdown must not wait on them).
+  app.addHook('onClose', async () => hub.closeAll());
 
   app.get('/api/v1/videos/:ref/events', {
     schema: {
       tags: ['encoding'],
-      summary: 'Live encoding state of a video (Server-Sent Events: `event: encoding`, data = {status, progress, error})',
+      summary: 'Live encoding state of a video (Server-Sent Events: `event: encoding`, data = {status, progress, error}; '
+        + '`event: closed`, data = {reason}, when access is lost)',
+      description: `Access is checked again before each event and at least every few seconds: a video made draft or deleted, a sign-out, `
+        + `a disabled account or a revoked private link end the stream with \`event: closed\`. At most EVENT_STREAMS_PER_CLIENT `
+        + `(${app.config.EVENT_STREAMS_PER_CLIENT}) open streams per user (or per IP when anonymous) and API node: 429 too_many_streams beyond.`,
       security: OPTIONAL_AUTH,
       params: VideoRefParams,
       querystring: VideoAccessQuery,
@@ -39,7 +36,42 @@ export async function encodingEventsRoute(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    const principal = request.principal;
     const res = reply.raw;
+    let last = '';
+    const watcher: Watcher = {
+      videoId: row.id,
+      sessionId: principal?.session_id ?? null,
+      linkHash: privateLinkHash(request),
+      client: principal ? `user:${principal.id}` : `ip:${request.ip}`,
+      lastWrite: Date.now(),
+      send(state: EncodingState) {
+        const data = JSON.stringify(state);
+        if (data === last || res.writableEnded) return;
+        last = data;
+        watcher.lastWrite = Date.now();
+        res.write(`event: encoding\ndata: ${data}\n\n`);
+      },
+      keepalive() {
+        if (res.writableEnded) return;
+        watcher.lastWrite = Date.now();
+        res.write(': keepalive\n\n');
+      },
+      end(reason) {
+        hub.remove(watcher);
+        if (res.writableEnded) return;
+        res.end(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+      },
+    };
+    try {
+      hub.add(watcher);
+    } catch (err) {
+      if (err instanceof TooManyStreams) {
+        throw new AppError(429, 'too_many_streams', `At most ${app.config.EVENT_STREAMS_PER_CLIENT} open event streams per client: close one first`);
+      }
+      throw err;
+    }
+    request.raw.once('close', () => hub.remove(watcher));
     for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) res.setHeader(k, v as string);
     reply.hijack();
     res.writeHead(200, {
@@ -48,32 +80,6 @@ export async function encodingEventsRoute(app: FastifyInstance) {
       connection: 'keep-alive',
       'x-accel-buffering': 'no', // nginx: do not buffer the stream
     });
-    let last = '';
-    const send = (state: EncodingState) => {
-      const data = JSON.stringify(state);
-      if (data === last) return;
-      last = data;
-      res.write(`event: encoding\ndata: ${data}\n\n`);
-    };
-    send(stateOf(row));
-    const unsubscribe = app.encodingBus.subscribe(row.id, send);
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    const recheck = setInterval(() => {
-      app.dbh.db.selectFrom('videos').select(['encoding_status', 'encoding_progress', 'encoding_error_code', 'encoding_error_message'])
-        .where('id', '=', row.id).executeTakeFirst()
-        .then((fresh) => fresh && !res.writableEnded && send(stateOf(fresh)), () => {}); // a database outage: the next tick tries again
-    }, RECHECK_MS);
-    const close = () => {
-      clearInterval(keepalive);
-      clearInterval(recheck);
-      unsubscribe();
-      open.delete(end);
-    };
-    const end = () => {
-      close();
-      res.end();
-    };
-    open.add(end);
-    request.raw.once('close', close);
+    watcher.send(stateOf(row));
   });
 }

@@ -68,13 +68,21 @@ export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): strin
   return keys.find((k) => !k.startsWith(prefix)) ?? null;
 }
 
-/** In-process fan-out of state changes to live listeners (SSE). */
+/**
+ * In-process fan-out of what happens to videos, for live listeners (SSE):
+ * a new encoding state, or `null` when something else about the video changed
+ * (its access settings, its deletion) and whoever watches it must be re-checked.
+ */
 export class EncodingBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
   publish(videoId: number, state: EncodingState) {
     this.#emitter.emit(String(videoId), state);
   }
-  subscribe(videoId: number, listener: (state: EncodingState) => void): () => void {
+  /** The video changed in a way that may change who may see it. */
+  touch(videoId: number) {
+    this.#emitter.emit(String(videoId), null);
+  }
+  subscribe(videoId: number, listener: (state: EncodingState | null) => void): () => void {
     this.#emitter.on(String(videoId), listener);
     return () => this.#emitter.off(String(videoId), listener);
   }

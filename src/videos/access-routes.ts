@@ -91,6 +91,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
     // Scoped to this video: a token id of another video is "not found" here.
     const r = await db().deleteFrom('video_access_tokens').where('id', '=', params.token_id).where('video_id', '=', row.id).executeTakeFirst();
     if (!r.numDeletedRows) throw notFound('No such private link on this video');
+    app.encodingBus.touch(row.id); // streams opened with this link end now
     return ok(null);
   });
 }

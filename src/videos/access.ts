@@ -7,6 +7,8 @@
 // removing it and setting it again, ends every earlier unlock.
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../core/db/database.ts';
 import { jwtVerify, SignJWT } from 'jose';
 import { sha256 } from '../auth/sessions.ts';
 import type { AccessGrants } from '../policy/video-policy.ts';
@@ -43,6 +45,22 @@ export async function resolveGrants(app: FastifyInstance, request: FastifyReques
 
 /** Identifies one setting of a video's password (not the password: a digest of its salted hash). */
 const passwordFingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
+
+/** The stored form of the private-link token a request carries, if it carries one (not an unlock JWT). */
+export function privateLinkHash(request: FastifyRequest): string | null {
+  const token = requestVideoToken(request);
+  return token && token.length <= 2000 && !JWT_SHAPE.test(token) ? sha256(token) : null;
+}
+
+/** Which of these (video, private-link hash) pairs are still valid links, in one query: `${video_id}:${hash}`. */
+export async function livePrivateLinks(db: Kysely<Database>, links: { videoId: number; hash: string }[]): Promise<Set<string>> {
+  if (!links.length) return new Set();
+  const rows = await db.selectFrom('video_access_tokens').select(['video_id', 'token_hash'])
+    .where('token_hash', 'in', links.map((l) => l.hash))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
+    .execute();
+  return new Set(rows.map((r) => `${r.video_id}:${r.token_hash}`));
+}
 
 export async function signUnlockToken(app: FastifyInstance, videoId: number, passwordHash: string, ttlSeconds: number) {
   const token = await new SignJWT({ vid: videoId, pwd: passwordFingerprint(passwordHash) })

@@ -99,6 +99,7 @@ export async function videoRoutes(app: FastifyInstance) {
       };
     }
     await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
+    app.encodingBus.touch(row.id); // who may see it may have changed: live streams are re-checked now
     return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer, mediaUrlFactory(app)));
   };
 
@@ -127,6 +128,7 @@ export async function videoRoutes(app: FastifyInstance) {
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     if (!canDelete(viewer, factsOf(row))) throw forbidden('Only the owner of this video can delete it');
     await db().transaction().execute((tx) => deleteVideo(app, tx, row.id));
+    app.encodingBus.touch(row.id);
     return ok(null);
   });
 }
