@@ -114,7 +114,16 @@ describe('encoding callbacks and live status', () => {
     const sneaky = { ...outputs(video.id), poster: 'encodings/999/poster.jpg' };
     const res = await post({ type: 'encoding.ready', video_id: video.id, job_id: video.job, outputs: sneaky });
     assert.equal(res.status, 400);
-    assert.equal(res.body.errors[0].field, 'outputs');
+    assert.equal(res.body.errors[0].field, 'outputs.poster');
+    // Keys that start with the prefix but leave it once normalised ('..', '.', empty segments).
+    for (const key of [`encodings/${video.id}/../999/hls/master.m3u8`, `encodings/${video.id}/hls/../../../sources/x.mp4`, `encodings/${video.id}/./hls/master.m3u8`, `encodings/${video.id}/..`]) {
+      const escaping = await post({ type: 'encoding.ready', video_id: video.id, job_id: video.job, outputs: { ...outputs(video.id), hls_master: key } });
+      assert.equal(escaping.status, 400, key);
+      assert.equal(escaping.body.errors[0].code, 'validation_error', key);
+      assert.equal(escaping.body.errors[0].field, 'outputs.hls_master', key);
+    }
+    const stored = await t.app.dbh.db.selectFrom('videos').select('encoding_outputs').where('id', '=', video.id).executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(stored.encoding_outputs).includes('..'), 'nothing applied');
     assert.equal((await post({ type: 'encoding.processing', video_id: 424242, job_id: randomUUID(), progress: 1 })).status, 404);
     for (const bad of [
       { type: 'encoding.finished', video_id: video.id, job_id: video.job },

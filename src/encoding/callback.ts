@@ -73,7 +73,7 @@ export async function encodingCallbackRoute(app: FastifyInstance) {
     if (event.type === 'encoding.ready') {
       if (!event.outputs) throw badRequest('encoding.ready carries the outputs', 'outputs', 'validation_error');
       const outside = outputsOutsidePrefix(event.video_id, event.outputs);
-      if (outside) throw badRequest(`Output ${JSON.stringify(outside)} is not under encodings/${event.video_id}/`, 'outputs', 'validation_error');
+      if (outside) throw badRequest(`Output ${JSON.stringify(outside.key)} is not a plain key under encodings/${event.video_id}/`, outside.field, 'validation_error');
     }
     const result = await applyEncodingEvent(app, String(request.headers['webhook-id']), event);
     if (result.duplicate) return ok({ duplicate: true, applied: false });

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { notFound } from '../core/errors.ts';
+import { assertKey } from '../core/storage/storage.ts';
 
 export type EncodingStatus = 'pending' | 'queued' | 'processing' | 'ready' | 'error';
 
@@ -60,12 +61,29 @@ export function decide(current: { status: EncodingStatus; progress: number | nul
   return { apply: true };
 }
 
-/** Every output key must live under this video's encoding prefix (no pointing at another video's files). */
-export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): string | null {
+/**
+ * The first output key (with its field) that is not a plain storage key under
+ * this video's encoding prefix: another video's files, or a key that starts
+ * with the prefix but leaves it once normalised (`encodings/18/../3/…`), or
+ * has `.` or empty segments. Null when every key is safe.
+ */
+export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): { field: string; key: string } | null {
   const prefix = `encodings/${videoId}/`;
-  const keys = [o.hls_master, ...o.renditions.map((r) => r.playlist), ...o.mp4.map((m) => m.key), ...(o.audio ? [o.audio.key] : []),
-    ...o.thumbnails, ...(o.poster ? [o.poster] : []), ...o.subtitles.map((s) => s.key), ...(o.storyboard ? [o.storyboard.vtt] : [])];
-  return keys.find((k) => !k.startsWith(prefix)) ?? null;
+  const keys: [string, string][] = [
+    ['hls_master', o.hls_master], ...o.renditions.map((r, i): [string, string] => [`renditions.${i}.playlist`, r.playlist]),
+    ...o.mp4.map((m, i): [string, string] => [`mp4.${i}.key`, m.key]), ...(o.audio ? [['audio.key', o.audio.key] as [string, string]] : []),
+    ...o.thumbnails.map((k, i): [string, string] => [`thumbnails.${i}`, k]), ...(o.poster ? [['poster', o.poster] as [string, string]] : []),
+    ...o.subtitles.map((s, i): [string, string] => [`subtitles.${i}.key`, s.key]), ...(o.storyboard ? [['storyboard.vtt', o.storyboard.vtt] as [string, string]] : []),
+  ];
+  const bad = keys.find(([, key]) => {
+    try {
+      assertKey(key);
+    } catch {
+      return true; // '.', '..' or empty segments, unsafe characters
+    }
+    return !key.startsWith(prefix) || key.length === prefix.length;
+  });
+  return bad ? { field: `outputs.${bad[0]}`, key: bad[1] } : null;
 }
 
 /**
