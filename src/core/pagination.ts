@@ -17,14 +17,42 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, shape: ('string' | 'number')[]): unknown[] | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i] || v === null)) return key;
-  } catch {
-    // fall through
+/**
+ * What each position of a cursor holds, checked to the database type it is
+ * compared with (a value the column cannot hold would fail in SQL: a 500):
+ * `id` a bigint key (1 … 2^53-1), `int` a PostgreSQL integer, `float` a finite
+ * float8, `string` text (≤ 1,000 characters, no NUL), `timestamp` an ISO 8601
+ * UTC instant that is a real date (years 1–9999).
+ */
+export type CursorPart = 'id' | 'int' | 'float' | 'string' | 'timestamp';
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function validPart(kind: CursorPart, v: unknown): boolean {
+  switch (kind) {
+    case 'id': return Number.isSafeInteger(v) && (v as number) >= 1;
+    case 'int': return Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31;
+    case 'float': return typeof v === 'number' && Number.isFinite(v);
+    case 'string': return typeof v === 'string' && v.length <= 1000 && !v.includes('\u0000');
+    case 'timestamp': {
+      if (typeof v !== 'string' || !ISO_INSTANT.test(v)) return false;
+      const t = Date.parse(v);
+      // Date.parse accepts 2024-02-30; a real date prints back as itself.
+      return Number.isFinite(t) && new Date(t).toISOString().slice(0, 19) === v.slice(0, 19) && !v.startsWith('0000');
+    }
   }
+}
+
+/** The key a cursor carries, each part checked against `shape`; a 400 invalid_cursor for anything else. */
+export function decodeCursor(cursor: string | undefined, shape: CursorPart[]): unknown[] | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => validPart(shape[i]!, v))) return key;
   throw badRequest('cursor is not a cursor this endpoint issued', 'query.cursor', 'invalid_cursor');
 }
 

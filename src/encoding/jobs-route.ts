@@ -36,7 +36,7 @@ export async function encodingJobsRoute(app: FastifyInstance) {
     requireManager(request);
     const q = request.query as Static<typeof JobsQuery>;
     const limit = q.limit ?? 20;
-    const after = decodeCursor(q.cursor, ['number']);
+    const after = decodeCursor(q.cursor, ['id']);
     let query = app.dbh.db.selectFrom('videos as v')
       .innerJoin('users as u', 'u.id', 'v.owner_id')
       .leftJoin('encoding_leases as l', (j) => j.onRef('l.job_id', '=', 'v.encoding_job_id').on('l.lease_until', '>', new Date()))

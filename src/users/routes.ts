@@ -2,12 +2,12 @@
 // reads and edits their own profile at /users/me.
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { requireSuperuser, requireUser } from '../auth/plugin.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import { NAMES_BODY_LIMIT } from '../core/limits.ts';
-import { AppError, badRequest, notFound } from '../core/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import {
@@ -76,7 +76,7 @@ export async function userRoutes(app: FastifyInstance) {
     requireSuperuser(request);
     const q = request.query as import('typebox').Static<typeof UserListQuery> & { limit?: number; cursor?: string };
     const limit = q.limit ?? 20;
-    const after = decodeCursor(q.cursor, ['number']);
+    const after = decodeCursor(q.cursor, ['id']);
     let query = selectUsers(db()).orderBy('u.id').limit(limit + 1);
     if (after) query = query.where('u.id', '>', after[0] as number);
     if (q.search) {
@@ -162,17 +162,39 @@ export async function userRoutes(app: FastifyInstance) {
     return ok(userJson((await userById(db(), id))!));
   });
 
+  const DeleteQuery = Type.Object({
+    transfer_to: Type.Optional(Type.String({ minLength: 1, maxLength: 150, description: 'Username who becomes the owner of every video of the deleted user (deleted ones included)' })),
+  });
   app.delete('/api/v1/users/:id', {
     schema: {
-      tags: ['users'], summary: 'Delete a user (superusers)', security: AUTHENTICATED,
-      params: UserIdParams, response: { 200: Envelope(Type.Null()) },
+      tags: ['users'],
+      summary: 'Delete a user (superusers). A user who owns videos: 409 user_owns_videos, unless ?transfer_to=<username> hands them over first',
+      description: 'Videos are never deleted with their owner. Deactivating the account (PATCH is_active=false) keeps everything and signs the user out.',
+      security: AUTHENTICATED, params: UserIdParams, querystring: DeleteQuery, response: { 200: Envelope(Type.Null()) },
     },
   }, async (request) => {
     const me = requireSuperuser(request);
     const { id } = request.params as { id: number };
+    const { transfer_to } = request.query as Static<typeof DeleteQuery>;
     if (id === me.id) throw badRequest('You cannot delete your own account', 'id', 'forbidden_self_change');
-    const r = await db().deleteFrom('users').where('id', '=', id).executeTakeFirst();
-    if (!r.numDeletedRows) throw notFound('No such user');
+    await db().transaction().execute(async (tx) => {
+      const user = await tx.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!user) throw notFound('No such user');
+      if (transfer_to !== undefined) {
+        const heir = await tx.selectFrom('users').select('id').where(sql`lower(username)`, '=', transfer_to.toLowerCase()).executeTakeFirst();
+        if (!heir) throw badRequest(`Unknown user ${JSON.stringify(transfer_to)}`, 'query.transfer_to', 'validation_error');
+        if (heir.id === id) throw badRequest('transfer_to must name another user', 'query.transfer_to', 'validation_error');
+        // The heir owns them now: not also an additional owner of the same videos.
+        await tx.deleteFrom('video_additional_owners').where('user_id', '=', heir.id)
+          .where('video_id', 'in', (eb) => eb.selectFrom('videos').select('id').where('owner_id', '=', id)).execute();
+        await tx.updateTable('videos').set({ owner_id: heir.id }).where('owner_id', '=', id).execute();
+      }
+      const owned = await tx.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow();
+      if (Number(owned.n) > 0) {
+        throw conflict(`This user owns ${owned.n} video(s) (deleted ones awaiting their purge included): pass ?transfer_to=<username>, or deactivate the account instead`, undefined, 'user_owns_videos');
+      }
+      await tx.deleteFrom('users').where('id', '=', id).execute();
+    });
     return ok(null);
   });
 }

@@ -114,6 +114,33 @@ describe('users and groups', () => {
     assert.equal((await t.request('DELETE', `/api/v1/users/${root.id}`, { headers: as(root) })).status, 400);
   });
 
+  it('deleting a user who owns videos: 409 user_owns_videos, or ?transfer_to=<username> hands them over first', async () => {
+    const leaving = await createUser(t, 'leaving', { is_staff: true });
+    const heir = await createUser(t, 'heir', { is_staff: true });
+    const live = (await t.request('POST', '/api/v1/videos', { headers: as(leaving), json: { title: 'Kept', additional_owners: ['heir'] } })).body.data;
+    const gone = (await t.request('POST', '/api/v1/videos', { headers: as(leaving), json: { title: 'Deleted' } })).body.data;
+    assert.equal((await t.request('DELETE', `/api/v1/videos/${gone.slug}`, { headers: as(leaving) })).status, 200);
+
+    const refused = await t.request('DELETE', `/api/v1/users/${leaving.id}`, { headers: as(root) });
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal(refused.body.errors[0].code, 'user_owns_videos');
+    assert.equal((await t.request('GET', `/api/v1/users/${leaving.id}`, { headers: as(root) })).status, 200, 'nothing deleted');
+    for (const [query, field] of [['transfer_to=nobody', 'query.transfer_to'], ['transfer_to=leaving', 'query.transfer_to']]) {
+      const bad = await t.request('DELETE', `/api/v1/users/${leaving.id}?${query}`, { headers: as(root) });
+      assert.equal(bad.status, 400, query);
+      assert.equal(bad.body.errors[0].field, field);
+    }
+
+    const done = await t.request('DELETE', `/api/v1/users/${leaving.id}?transfer_to=heir`, { headers: as(root) });
+    assert.equal(done.status, 200, done.text);
+    assert.equal((await t.request('GET', `/api/v1/users/${leaving.id}`, { headers: as(root) })).status, 404);
+    const video = (await t.request('GET', `/api/v1/videos/${live.slug}`, { headers: as(heir) })).body.data;
+    assert.equal(video.owner.username, 'heir');
+    assert.deepEqual(video.additional_owners, [], 'the new owner is no longer also an additional owner');
+    const deletedRow = await t.app.dbh.db.selectFrom('videos').select('owner_id').where('id', '=', gone.id).executeTakeFirstOrThrow();
+    assert.equal(deletedRow.owner_id, heir.id, 'deleted videos awaiting their purge move too');
+  });
+
   it('password change needs the current password and signs out other sessions', async () => {
     const erin = await createUser(t, 'erin');
     const other = await login(t, 'erin');

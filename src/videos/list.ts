@@ -15,9 +15,9 @@ export type ListQuery = Type.Static<typeof VideoListQuery> & { limit?: number; c
 type Sort = (typeof SORTS)[number];
 
 const SORT_COLUMNS = {
-  date_added: { column: 'v.date_added', kind: 'string' },
+  date_added: { column: 'v.date_added', kind: 'timestamp' },
   title: { column: 'v.title', kind: 'string' },
-  duration: { column: 'v.duration', kind: 'number' },
+  duration: { column: 'v.duration', kind: 'int' },
 } as const;
 
 export async function listVideos(
@@ -77,12 +77,12 @@ export async function listVideos(
   const op = desc ? '<' : '>';
   const dir = desc ? 'desc' : 'asc';
   if (sort === 'relevance') {
-    const after = decodeCursor(q.cursor, ['number', 'number']);
+    const after = decodeCursor(q.cursor, ['float', 'id']);
     if (after) query = query.where(sql<SqlBool>`(${rank}, v.id) < (${after[0]}::float8, ${after[1]}::bigint)`);
     query = query.orderBy(rank, 'desc').orderBy('v.id', 'desc');
   } else {
     const { column, kind } = SORT_COLUMNS[sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
-    const after = decodeCursor(q.cursor, [kind, 'number']);
+    const after = decodeCursor(q.cursor, [kind, 'id']);
     if (after) {
       const key = column === 'v.date_added' ? new Date(after[0] as string) : after[0];
       query = query.where((eb) => eb(eb.refTuple(column, 'v.id'), op, eb.tuple(key as never, after[1] as number)) as Expression<SqlBool>);
