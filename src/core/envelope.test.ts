@@ -122,6 +122,17 @@ describe('envelope and error mapping', () => {
     for (const e of res.body.errors) assert.equal(e.code, 'validation_error');
   });
 
+  it('unknown JSON fields are refused, not dropped: 400 validation_error naming each one, at any depth', async () => {
+    const res = await t.request('POST', '/api/v1/__test/echo', { json: { title: 'a', count: 1, is_superuser: true, extra: { x: 1 } } });
+    assert.equal(res.status, 400, res.text);
+    assertErrorEnvelope(res.body, 'validation_error');
+    assert.deepEqual(res.body.errors.map((e: any) => e.field).sort(), ['extra', 'is_superuser']);
+    assert.match(res.body.errors[0].message, /is not an accepted field/);
+    const owner = await t.request('POST', '/api/v1/auth/token', { json: { username: 'nobody', password: 'x', remember_me: true } });
+    assert.equal(owner.status, 400, 'a real route too');
+    assert.equal(owner.body.errors[0].field, 'remember_me');
+  });
+
   it('JSON body types are not coerced ("3" is not an integer), query strings are', async () => {
     const res = await t.request('POST', '/api/v1/__test/echo', { json: { title: 'a', count: '3' } });
     assert.equal(res.status, 400);

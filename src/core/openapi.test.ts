@@ -61,6 +61,29 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('every JSON request body is closed: each object schema says additionalProperties false (or declares it open)', () => {
+    const open: string[] = [];
+    const walk = (schema: any, where: string) => {
+      if (!schema || typeof schema !== 'object') return;
+      if (schema.type === 'object' && schema.properties && schema.additionalProperties === undefined) open.push(where);
+      for (const [k, v] of Object.entries<any>(schema.properties ?? {})) walk(v, `${where}.${k}`);
+      for (const key of ['items', 'additionalProperties']) if (typeof schema[key] === 'object') walk(schema[key], `${where}[]`);
+      for (const key of ['anyOf', 'oneOf', 'allOf']) (schema[key] ?? []).forEach((s: any, i: number) => walk(s, `${where}|${i}`));
+    };
+    let bodies = 0;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        const schema = op.requestBody?.content?.['application/json']?.schema;
+        if (schema) {
+          bodies++;
+          walk(schema, `${method.toUpperCase()} ${path}`);
+        }
+      }
+    }
+    assert.ok(bodies > 20, `${bodies} JSON bodies`);
+    assert.deepEqual(open, [], 'bodies that would accept (and silently drop) unknown fields');
+  });
+
   it('serves a browsable UI at /api/docs', async () => {
     const res = await fetch(`${t.url}/api/docs/`);
     assert.equal(res.status, 200);

@@ -2,6 +2,9 @@
 //  - every route declares a response schema (a route without one is a bug and
 //    the app refuses to start); hidden routes (docs UI assets) are exempt;
 //  - every route's responses include the error envelope for 4xx and 5xx;
+//  - JSON bodies are closed: every object of a body schema that does not say
+//    otherwise gets additionalProperties:false, so an unknown field is a 400
+//    naming it (never silently dropped), and the OpenAPI document says so;
 //  - unknown paths answer 404 not_found, known paths with another method
 //    answer 405 method_not_allowed with an Allow header.
 import FindMyWay from 'find-my-way';
@@ -40,6 +43,9 @@ export function installRouteConventions(app: FastifyInstance): {
         // The same method and path seen twice (e.g. HEAD twice): already known.
       }
     }
+    if ((route.schema as { body?: unknown } | undefined)?.body) {
+      route.schema = { ...route.schema, body: closedSchema((route.schema as { body: unknown }).body) };
+    }
     if (hidden) return;
     const response = schema.response;
     const hasSuccess = response && Object.keys(response).some((k) => /^[23]/.test(k));
@@ -70,4 +76,22 @@ export function installRouteConventions(app: FastifyInstance): {
   };
   app.setNotFoundHandler(answerUnrouted);
   return { routes, answerUnrouted };
+}
+
+// Keywords whose values are data, not subschemas: left as they are.
+const DATA_KEYWORDS = new Set(['default', 'examples', 'example', 'const', 'enum', 'required']);
+
+/** A copy of a body schema where every object with declared properties and no additionalProperties says false. */
+export function closedSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closedSchema);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (DATA_KEYWORDS.has(key)) out[key] = value;
+    else if ((key === 'properties' || key === 'patternProperties' || key === '$defs') && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, closedSchema(sub)]));
+    } else out[key] = closedSchema(value);
+  }
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
 }

@@ -20,7 +20,8 @@ function nulField(value: unknown, path: string, depth = 0): string | undefined {
 function makeAjv(extra: Options) {
   const ajv = new Ajv({
     allErrors: true, // one error per offending field, not just the first
-    removeAdditional: true, // drop fields a schema closes with additionalProperties:false
+    // An unknown field is an error naming it, never silently dropped (bodies are closed: routing.ts).
+    removeAdditional: false,
     useDefaults: true,
     strict: false,
     ...extra,

@@ -172,7 +172,7 @@ describe(`ACL leak hunt (seed ${SEED})`, () => {
       await probe('private-link holder', v, {}, null, { privateLink: !v.facts.deleted }, `?token=${v.link}`);
       if (v.unlock) await probe('unlock-token holder', v, {}, null, { unlocked: true }, `?token=${v.unlock}`);
       // oEmbed answers for what an anonymous visitor may see, nothing else.
-      const oembed = await t.request('GET', `/api/v1/oembed?url=${encodeURIComponent(`http://localhost:8000/video/${v.slug}/`)}`);
+      const oembed = await t.request('GET', `/api/v1/oembed?url=${encodeURIComponent(`${t.config.PUBLIC_URL}/video/${v.slug}/`)}`);
       check(oembed.status === (canSee(null, v.facts) ? 200 : 404), `oembed ${oembed.status}: anonymous × video ${v.id} ${JSON.stringify(v.facts)}`);
     }
     console.log(`leak hunt: seed ${SEED}, ${viewers.length + 2} kinds of caller × ${videos.length} videos → ${cases} cases, ${disagreements.length} disagreements`);

@@ -55,11 +55,15 @@ describe('users and groups', () => {
     assert.equal((await t.request('GET', `/api/v1/users/${bob.id}`, { headers: as(alice) })).status, 403);
   });
 
-  it('/users/me edits only profile fields: privilege fields are dropped, not applied', async () => {
-    const res = await t.request('PATCH', '/api/v1/users/me', {
+  it('/users/me edits only profile fields: a privilege field is refused (400 naming it), nothing applied', async () => {
+    const refused = await t.request('PATCH', '/api/v1/users/me', {
       headers: as(alice),
-      json: { first_name: 'Alice', accepts_notifications: true, is_superuser: true, is_staff: true, username: 'root2' },
+      json: { first_name: 'Mallory', accepts_notifications: true, is_superuser: true, is_staff: true, username: 'root2' },
     });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body.errors.map((e: any) => [e.code, e.field]).sort(), [['validation_error', 'is_staff'], ['validation_error', 'is_superuser'], ['validation_error', 'username']]);
+    assert.equal((await t.request('GET', '/api/v1/users/me', { headers: as(alice) })).body.data.first_name, 'alice', 'nothing applied');
+    const res = await t.request('PATCH', '/api/v1/users/me', { headers: as(alice), json: { first_name: 'Alice', accepts_notifications: true } });
     assert.equal(res.status, 200);
     assert.equal(res.body.data.first_name, 'Alice');
     assert.equal(res.body.data.accepts_notifications, true);
