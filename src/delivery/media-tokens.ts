@@ -10,7 +10,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../core/errors.ts';
 
 const EXPIRY_STEP_S = 300;
-const TOKEN_SHAPE = /^(\d{1,15})\.(\d{1,12})\.([\w-]{22})$/;
+// One spelling per grant: no leading zeros (`042` would verify as 42 and make another URL, another cache entry).
+const TOKEN_SHAPE = /^([1-9]\d{0,14})\.([1-9]\d{0,11})\.([\w-]{22})$/;
 /** Storage prefixes a video's media token (or its public URLs) may open. */
 const MEDIA_KEY = /^(?:encodings|tracks)\/(\d{1,15})\//;
 

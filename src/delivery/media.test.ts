@@ -92,6 +92,9 @@ describe('media delivery', () => {
       [`/media/t/${flipped}/encodings/${id}/hls/master.m3u8`, 'invalid_media_token'],
       [`/media/t/${token.replace(/^\d+/, String(other))}/encodings/${other}/hls/master.m3u8`, 'invalid_media_token'],
       [`/media/t/garbage/encodings/${id}/hls/master.m3u8`, 'invalid_media_token'],
+      // The same numbers written another way are another token: one spelling per grant.
+      [`/media/t/0${token}/encodings/${id}/hls/master.m3u8`, 'invalid_media_token'],
+      [`/media/t/${token.replace('.', '.0')}/encodings/${id}/hls/master.m3u8`, 'invalid_media_token'],
       [`/media/t/${token}/encodings/${other}/hls/master.m3u8`, 'media_token_wrong_video'],
       [`/media/t/${token}/sources/${id}.mp4`, 'media_path_forbidden'],
       [`/media/t/${token}/encodings/${id}/../../sources/${id}.mp4`, 'media_path_forbidden'],

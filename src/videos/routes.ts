@@ -14,7 +14,7 @@ import { resolveGrants } from './access.ts';
 import { listVideos, type ListQuery } from './list.ts';
 import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
 import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, VideoRefParams, type VideoWrite } from './schemas.ts';
-import { saveVideo } from './write.ts';
+import { mayChooseAdditionalOwners, saveVideo } from './write.ts';
 import { deleteVideo } from './purge.ts';
 
 const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery });
@@ -90,10 +90,12 @@ export async function videoRoutes(app: FastifyInstance) {
   const update = (partial: boolean) => async (request: FastifyRequest) => {
     const { row, viewer } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     let body = request.body as VideoWrite;
-    // PUT replaces every editable field: the omitted ones get their defaults.
+    // PUT replaces every field the caller may edit: the omitted ones get their defaults
+    // (additional owners, which an additional owner does not choose, stay as they are for them).
     if (!partial) {
       body = {
-        description: '', additional_owners: [], type: null, disciplines: [], tags: [], channels: [], themes: [],
+        ...(mayChooseAdditionalOwners(viewer, row) ? { additional_owners: [] } : {}),
+        description: '', type: null, disciplines: [], tags: [], channels: [], themes: [],
         date_evt: null, is_draft: true, is_restricted: false, restrict_access_to_groups: [], password: null,
         allow_downloading: false, is_360: false, licence: null, main_lang: 'fr', cursus: '0', ...body,
       };

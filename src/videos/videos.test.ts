@@ -100,6 +100,29 @@ describe('videos', () => {
     assert.equal(self.body.errors[0].field, 'additional_owners.0');
   });
 
+  it('additional owners: the owner and managers choose them; an additional owner edits the rest and may only leave', async () => {
+    const v = await create(owner, { title: 'Co-édition', additional_owners: ['coowner'] });
+    const grow = await t.request('PATCH', `/api/v1/videos/${v.slug}`, { headers: coowner.auth, json: { additional_owners: ['coowner', 'stranger'] } });
+    assert.equal(grow.status, 403, 'a co-owner cannot bring in someone else');
+    assert.equal(grow.body.errors[0].code, 'owner_only');
+    assert.equal(grow.body.errors[0].field, 'additional_owners');
+    const swap = await t.request('PATCH', `/api/v1/videos/${v.slug}`, { headers: coowner.auth, json: { additional_owners: ['stranger'] } });
+    assert.equal(swap.status, 403, 'nor hand their seat to someone else');
+    const same = await t.request('PATCH', `/api/v1/videos/${v.slug}`, { headers: coowner.auth, json: { title: 'Co-édition 2', additional_owners: ['coowner'] } });
+    assert.equal(same.status, 200, 'sending the list unchanged is fine');
+    // PUT replaces the fields a co-owner may edit; omitted additional owners stay as they are for them.
+    const put = await t.request('PUT', `/api/v1/videos/${v.slug}`, { headers: coowner.auth, json: { title: 'Remplacé' } });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(put.body.data.additional_owners.map((p: any) => p.username), ['coowner']);
+    const leave = await t.request('PATCH', `/api/v1/videos/${v.slug}`, { headers: coowner.auth, json: { additional_owners: [] } });
+    assert.equal(leave.status, 200, 'a co-owner may leave');
+    assert.equal((await t.request('GET', `/api/v1/videos/${v.slug}`, { headers: owner.auth })).body.data.additional_owners.length, 0);
+    const byManager = await t.request('PATCH', `/api/v1/videos/${v.slug}`, { headers: manager.auth, json: { additional_owners: ['coowner', 'student'] } });
+    assert.equal(byManager.status, 200);
+    const byOwner = await t.request('PUT', `/api/v1/videos/${v.slug}`, { headers: owner.auth, json: { title: 'Seul' } });
+    assert.deepEqual(byOwner.body.data.additional_owners, [], 'for the owner, PUT resets them like every other field');
+  });
+
   it('channels: only where the user may publish; unmanageable channels are kept; themes must match', async () => {
     const mine = await create(student, { title: 'Exposé', channels: ['ouverte'] });
     assert.deepEqual(mine.channels.map((c: any) => c.slug), ['ouverte'], 'group member of allow_to_groups may publish');

@@ -55,6 +55,11 @@ export function normaliseTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase().replace(/\s+/g, ' ')).filter(Boolean))];
 }
 
+/** The owner, managers and superusers choose who else edits a video (additional owners do not). */
+export function mayChooseAdditionalOwners(viewer: Principal, video: Pick<VideoRow, 'owner_id'>): boolean {
+  return viewer.is_superuser || viewer.is_manager || video.owner_id === viewer.id;
+}
+
 /**
  * Applies `body` to a new video (existing = null, owner = viewer unless a
  * manager names another) or an existing one. Returns the video id.
@@ -102,6 +107,17 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
     const ids = await userIdsByUsernames(tx, body.additional_owners, 'additional_owners');
     const ownerIndex = ids.indexOf(ownerId);
     if (ownerIndex >= 0) throw badRequest('The owner cannot also be an additional owner', `additional_owners.${ownerIndex}`, 'validation_error');
+    if (existing && !mayChooseAdditionalOwners(viewer, existing)) {
+      // Pod gives additional owners "the same rights as you except deletion"; who shares those
+      // rights is the owner's choice (or a manager's): an additional owner may only leave.
+      const current = new Set(existing.additional_owners.map((p) => p.id));
+      const leaving = new Set([...current].filter((id) => id !== viewer.id));
+      const requested = new Set(ids);
+      const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((id) => b.has(id));
+      if (!same(requested, current) && !same(requested, leaving)) {
+        throw new AppError(403, 'owner_only', 'Only the owner or a manager chooses the additional owners; an additional owner may only remove themself', { field: 'additional_owners' });
+      }
+    }
     await replaceLinks(tx, 'video_additional_owners', 'user_id', videoId, ids);
   }
   if (body.disciplines !== undefined) {
