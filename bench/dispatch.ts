@@ -1,4 +1,4 @@
-// `node bench/dispatch.ts` — (1) latency from upload completion to the job
+// `npm run bench:dispatch` — (1) latency from upload completion to the job
 // being accepted by an idle, long-polling encoder (database clock: uploads.
 // completed_at → encoding_leases.created_at), p50/p99 over N uploads; goal
 // (issue E) p99 ≤ 100 ms; (2) signed encoder callbacks handled per second.

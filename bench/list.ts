@@ -1,4 +1,4 @@
-// `node bench/list.ts` — throughput and p99 of GET /api/v1/videos at 100k
+// `npm run bench:list` — throughput and p99 of GET /api/v1/videos at 100k
 // and 1M videos on PostgreSQL, next to a bare Fastify route answering
 // constant JSON in the same run (the ratio is the figure that matters).
 // Env: BENCH_SIZES (default "100000,1000000"), BENCH_PG_URL (admin URL,

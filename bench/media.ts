@@ -1,4 +1,4 @@
-// `node bench/media.ts` — HLS segment throughput of a private video's signed
+// `npm run bench:media` — HLS segment throughput of a private video's signed
 // URLs, served (1) by the API process itself (MEDIA_SERVE_MODE=app), directly
 // and behind nginx as a plain proxy, and (2) by nginx after the API's
 // X-Accel-Redirect (MEDIA_SERVE_MODE=x-accel), next to (3) the baseline:

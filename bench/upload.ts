@@ -1,4 +1,4 @@
-// `node bench/upload.ts` — upload throughput of a 1 GiB file through tus
+// `npm run bench:upload` — upload throughput of a 1 GiB file through tus
 // (tus-js-client → API process → local disk) next to `cp` of the same file
 // in the same run, and the API process's resident memory sampled every 50 ms
 // during each upload (VmRSS), next to its idle level. PostgreSQL is used when

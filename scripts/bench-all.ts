@@ -39,8 +39,8 @@ for (const name of BENCHES.filter((b) => !only || only.includes(b))) {
   for (const line of lines) if (line.startsWith('BENCH ')) rows.push(JSON.parse(line.slice(6)) as Row);
   const table = lines.filter((l) => !l.startsWith('BENCH ')).join('\n').trim();
   sections.push(r.code === 0
-    ? `### \`node bench/${name}.ts\` (${r.seconds.toFixed(0)} s)\n\n${table}`
-    : `### \`node bench/${name}.ts\`: not run (exit ${r.code})\n\n${r.stderr.trim().split('\n').at(-1)}`);
+    ? `### \`npm run bench:${name}\` (${r.seconds.toFixed(0)} s)\n\n${table}`
+    : `### \`npm run bench:${name}\`: not run (exit ${r.code})\n\n${r.stderr.trim().split('\n').at(-1)}`);
 }
 
 const fmt = (x: number | null) => (x === null ? '-' : x >= 0.1 ? x.toFixed(2) : `${x.toFixed(4)} (1/${Math.round(1 / x)})`);

@@ -25,6 +25,7 @@ import { metricsRoutes } from './metrics/metrics.ts';
 import { channelRoutes } from './taxonomy/channels.ts';
 import { taxonomyRoutes } from './taxonomy/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { superuserRoutes } from './users/superusers.ts';
 import { videoAccessRoutes } from './videos/access-routes.ts';
 import { videoRoutes } from './videos/routes.ts';
 import { purgeWorker } from './videos/purge.ts';
@@ -146,6 +147,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(authRoutes);
   await app.register(oidcRoutes);
   await app.register(userRoutes);
+  await app.register(superuserRoutes);
   await app.register(groupRoutes);
   await app.register(videoRoutes);
   await app.register(videoAccessRoutes);

@@ -1,46 +1,15 @@
 // The real entry point, run as `npm start` runs it: embedded defaults,
 // readiness, graceful SIGTERM, restart on the same data, bad configuration.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { apiNodeFlags } from '../bench/lib.ts';
+import { MAIN, startServerProcess } from './test-support/server-process.ts';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  logs: string[];
-  exited: Promise<number | null>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [...apiNodeFlags(), MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listen line within 30 s:\n${logs.join('')}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      logs.push(chunk.toString());
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(logs.join(''));
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => logs.push(c.toString()));
-    void exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${logs.join('')}`)));
-  });
-  return { child, url, logs, exited };
-}
+const startServer = startServerProcess;
 
 describe('the server process (npm start)', () => {
   const dirs: string[] = [];

@@ -2,6 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './core/config.ts';
+import { PgliteInUseError } from './core/db/pglite-lock.ts';
 
 let config;
 try {
@@ -14,7 +15,16 @@ try {
   throw err;
 }
 
-const app = await buildApp(config);
+let app;
+try {
+  app = await buildApp(config);
+} catch (err) {
+  if (err instanceof PgliteInUseError) {
+    console.error(err.message);
+    process.exit(75); // EX_TEMPFAIL: try again once the other process is gone
+  }
+  throw err;
+}
 
 // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish
 // (new ones get 503), close the database, exit. A second signal or the grace
@@ -28,6 +38,14 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });
+// Another process wanting this embedded database (npm run create-superuser) is told where we serve.
+{
+  const address = app.server.address();
+  if (address && typeof address === 'object') {
+    const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    app.dbh.lock?.describe({ url: `http://${host}:${address.port}` });
+  }
+}
 
 // ENCODER_EMBEDDED=true: the reference encoder runs in this process too, so
 // upload → ready works on one machine with nothing else to start (needs ffmpeg).

@@ -1,13 +1,16 @@
 // `npm run create-superuser -- --username admin [--email a@b] [--password …]`
 // Creates (or promotes) a superuser. The password comes from --password,
-// the POD_SUPERUSER_PASSWORD variable, or an interactive prompt.
+// the POD_SUPERUSER_PASSWORD variable, or a prompt that does not echo it.
+// Works while the server runs: on an embedded (PGlite) data directory held by
+// a running server, the server does it (superusers.ts).
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline/promises';
-import { sql } from 'kysely';
 import { loadConfig } from '../core/config.ts';
 import { openDatabase } from '../core/db/engine.ts';
 import { migrate } from '../core/db/migrate.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { pgliteHolder, PgliteInUseError } from '../core/db/pglite-lock.ts';
+import { deriveKeys, resolveSecretKey } from '../auth/keys.ts';
+import { cliSuperuserToken, upsertSuperuser } from './superusers.ts';
+import { readHiddenLine } from './hidden-prompt.ts';
 
 const { values } = parseArgs({
   options: { username: { type: 'string' }, email: { type: 'string', default: '' }, password: { type: 'string' } },
@@ -22,29 +25,53 @@ if (!password) {
     console.error('No password: pass --password, set POD_SUPERUSER_PASSWORD, or run in a terminal.');
     process.exit(64);
   }
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  password = await rl.question('Password: ');
-  rl.close();
+  password = await readHiddenLine('Password (not shown): ');
 }
 if (password.length < 8) {
   console.error('The password must have at least 8 characters.');
   process.exit(64);
 }
+const body = { username: values.username, email: values.email, password };
+const config = loadConfig();
 
-const handle = await openDatabase(loadConfig());
-try {
-  await migrate(handle);
-  const hash = await hashPassword(password);
-  const username = values.username;
-  const row = await handle.db.transaction().execute(async (tx) => {
-    const existing = await tx.selectFrom('users').select('id')
-      .where(sql`lower(username)`, '=', username.toLowerCase()).forUpdate().executeTakeFirst();
-    const set = { password_hash: hash, is_superuser: true, is_staff: true, is_active: true };
-    return existing
-      ? tx.updateTable('users').set(set).where('id', '=', existing.id).returning(['id', 'username']).executeTakeFirstOrThrow()
-      : tx.insertInto('users').values({ username, email: values.email, ...set }).returning(['id', 'username']).executeTakeFirstOrThrow();
-  });
-  console.log(`Superuser ${row.username} (id ${row.id}) is ready.`);
-} finally {
-  await handle.close();
+const embedded = !config.DATABASE_URL && !config.PGLITE_DATA_DIR.startsWith('memory://');
+const holder = embedded ? await pgliteHolder(config.PGLITE_DATA_DIR) : null;
+if (holder?.url) {
+  // The running server holds the database: it creates the user (and sees it at once).
+  const keys = deriveKeys(resolveSecretKey(config, (m) => console.warn(m)));
+  let res: Response;
+  try {
+    res = await fetch(`${holder.url}/api/v1/internal/superusers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await cliSuperuserToken(keys)}` },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    console.error(`The server (pid ${holder.pid}) holds ${config.PGLITE_DATA_DIR} but does not answer at ${holder.url}: ${(err as Error).message}`);
+    process.exit(75);
+  }
+  const answer = (await res.json().catch(() => ({}))) as { data?: { id: number; username: string }; errors?: { message: string }[] };
+  if (!res.ok || !answer.data) {
+    console.error(`The running server refused (${res.status}): ${answer.errors?.[0]?.message ?? 'no answer'}`);
+    process.exit(res.status === 401 ? 77 : 70);
+  }
+  console.log(`Superuser ${answer.data.username} (id ${answer.data.id}) is ready (created through the server running at ${holder.url}).`);
+} else {
+  let handle;
+  try {
+    handle = await openDatabase(config, undefined, { role: 'create-superuser' });
+  } catch (err) {
+    if (err instanceof PgliteInUseError) {
+      console.error(err.message);
+      process.exit(75);
+    }
+    throw err;
+  }
+  try {
+    await migrate(handle);
+    const row = await upsertSuperuser(handle.db, body);
+    console.log(`Superuser ${row.username} (id ${row.id}) is ready.`);
+  } finally {
+    await handle.close();
+  }
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
+import { lockPgliteDir, type PgliteLock } from './pglite-lock.ts';
 
 export type EngineKind = 'pglite' | 'postgres';
 
@@ -21,6 +22,8 @@ export interface DatabaseHandle {
   pglite?: import('@electric-sql/pglite').PGlite;
   /** The connection URL (PostgreSQL only). */
   url?: string;
+  /** The exclusive lock on a PGlite data directory (not for in-memory PGlite nor PostgreSQL). */
+  lock?: PgliteLock;
   db: Kysely<Database>;
   /** Runs `fn` in one transaction where multi-statement SQL scripts are allowed (migrations). */
   inScriptTransaction<T>(fn: (session: ScriptSession) => Promise<T>): Promise<T>;
@@ -37,10 +40,12 @@ type DbConfig = Pick<
 export interface OpenOptions {
   /** PGlite only: start from this data directory (a `dumpDataDir()` tarball) instead of an empty one. */
   pgliteDataDir?: Blob;
+  /** PGlite on disk: what this process is, for the message another process gets (`api`, `migrate`…). */
+  role?: string;
 }
 
 export async function openDatabase(config: DbConfig, log: (msg: string, err?: unknown) => void = () => {}, options: OpenOptions = {}) {
-  return config.DATABASE_URL ? openPostgres(config, config.DATABASE_URL, log) : openPGlite(config, options.pgliteDataDir);
+  return config.DATABASE_URL ? openPostgres(config, config.DATABASE_URL, log) : openPGlite(config, options.pgliteDataDir, options.role ?? 'api');
 }
 
 async function openPostgres(config: DbConfig, url: string, log: (msg: string, err?: unknown) => void) {
@@ -91,22 +96,28 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   return handle;
 }
 
-async function openPGlite(config: DbConfig, dataDir?: Blob) {
+async function openPGlite(config: DbConfig, dataDir: Blob | undefined, role: string) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
   const dir = config.PGLITE_DATA_DIR;
   const inMemory = dir.startsWith('memory://');
   if (!inMemory) mkdirSync(path.resolve(dir), { recursive: true });
+  // One process per data directory (two writers would corrupt it): refuse before opening.
+  const lock = inMemory ? undefined : await lockPgliteDir(dir, role);
   const pglite = await PGlite.create(inMemory ? dir : path.resolve(dir), {
     parsers: { 20: (v: string) => Number(v), 1082: (v: string) => v },
     // Contrib extensions the migrations create (PostgreSQL ships them in postgresql-contrib).
     extensions: { unaccent },
     ...(dataDir ? { loadDataDir: dataDir } : {}),
+  }).catch(async (err: unknown) => {
+    await lock?.release();
+    throw err;
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   const handle: DatabaseHandle = {
     kind: 'pglite',
     pglite,
+    lock,
     db,
     inScriptTransaction: (fn) =>
       pglite.transaction((tx) =>
@@ -121,6 +132,7 @@ async function openPGlite(config: DbConfig, dataDir?: Blob) {
       // Kysely closes the instance only if it ran a query through it; an instance left open keeps
       // Postgres's idle timer (≈ 10 s) pending, which holds the process alive after a shutdown.
       if (!pglite.closed) await pglite.close();
+      await lock?.release();
     },
   };
   return handle;

@@ -2,9 +2,20 @@
 import { loadConfig } from '../config.ts';
 import { openDatabase } from './engine.ts';
 import { migrate } from './migrate.ts';
+import { PgliteInUseError } from './pglite-lock.ts';
 
 const config = loadConfig();
-const handle = await openDatabase(config);
+let handle;
+try {
+  handle = await openDatabase(config, undefined, { role: 'migrate' });
+} catch (err) {
+  if (err instanceof PgliteInUseError) {
+    // The server migrates its embedded database itself at start (MIGRATE_ON_START).
+    console.error(err.message);
+    process.exit(75);
+  }
+  throw err;
+}
 try {
   const applied = await migrate(handle);
   console.log(
