@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/core/config.ts';
+import { exitIfPgliteInUse } from '../src/core/db/pglite-lock.ts';
 import { openDatabase, type DatabaseHandle } from '../src/core/db/engine.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 
@@ -78,7 +79,7 @@ if (import.meta.main) {
     console.error('usage: npm run seed -- --videos N [--users N] [--no-search]');
     process.exit(64);
   }
-  const handle = await openDatabase(loadConfig());
+  const handle = await openDatabase(loadConfig(), undefined, { role: 'seed' }).catch(exitIfPgliteInUse);
   try {
     await migrate(handle);
     await seed(handle, { videos, users, search: !values['no-search'], log: (m) => console.log(m) });

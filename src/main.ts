@@ -2,7 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './core/config.ts';
-import { PgliteInUseError } from './core/db/pglite-lock.ts';
+import { exitIfPgliteInUse } from './core/db/pglite-lock.ts';
 
 let config;
 try {
@@ -15,16 +15,7 @@ try {
   throw err;
 }
 
-let app;
-try {
-  app = await buildApp(config);
-} catch (err) {
-  if (err instanceof PgliteInUseError) {
-    console.error(err.message);
-    process.exit(75); // EX_TEMPFAIL: try again once the other process is gone
-  }
-  throw err;
-}
+const app = await buildApp(config).catch(exitIfPgliteInUse);
 
 // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish
 // (new ones get 503), close the database, exit. A second signal or the grace

@@ -1,33 +1,13 @@
 // Reads a Server-Sent Events stream in tests.
 
-/** Reads SSE `encoding` events until `until` returns true (or 10 s pass). */
+/** Reads SSE `encoding` events until `until` returns true, the stream ends, or 10 s pass. */
 export async function collectEvents(url: string, headers: Record<string, string>, until: (events: any[]) => boolean) {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers, signal: controller.signal });
-  if (res.status !== 200) return { status: res.status, events: [] as any[], contentType: res.headers.get('content-type') };
-  const events: any[] = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const timer = setTimeout(() => controller.abort(), 10_000);
-  try {
-    while (!until(events)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (/^event: encoding$/m.test(block) && data) events.push(JSON.parse(data));
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return { status: 200, events, contentType: res.headers.get('content-type') };
+  const stream = await openEventStream(url, headers);
+  if (stream.status !== 200) return { status: stream.status, events: [] as any[], contentType: stream.contentType };
+  const encoding = () => stream.events.filter((e) => e.event === 'encoding').map((e) => e.data);
+  await stream.waitUntil(() => stream.isEnded() || until(encoding()), 10_000).catch(() => {});
+  await stream.close();
+  return { status: 200, events: encoding(), contentType: stream.contentType };
 }
 
 export interface SseEvent { event: string; data: any }
@@ -86,6 +66,9 @@ export async function openEventStream(url: string, headers: Record<string, strin
   });
   return {
     status: res.status,
+    contentType: res.headers.get('content-type'),
+    isEnded: () => ended,
+    waitUntil: (check: () => boolean, ms = 10_000) => waitUntil(check, 'a condition', ms),
     body: (res.status === 200 ? undefined : await res.json().catch(() => undefined)) as any,
     events,
     waitFor: (match: (e: SseEvent) => boolean, ms = 10_000) => waitUntil(() => events.some(match), 'an event', ms),

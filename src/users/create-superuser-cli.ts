@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.ts';
 import { openDatabase } from '../core/db/engine.ts';
 import { migrate } from '../core/db/migrate.ts';
-import { pgliteHolder, PgliteInUseError } from '../core/db/pglite-lock.ts';
+import { exitIfPgliteInUse, pgliteHolder } from '../core/db/pglite-lock.ts';
 import { deriveKeys, resolveSecretKey } from '../auth/keys.ts';
 import { cliSuperuserToken, upsertSuperuser } from './superusers.ts';
 import { readHiddenLine } from './hidden-prompt.ts';
@@ -57,16 +57,7 @@ if (holder?.url) {
   }
   console.log(`Superuser ${answer.data.username} (id ${answer.data.id}) is ready (created through the server running at ${holder.url}).`);
 } else {
-  let handle;
-  try {
-    handle = await openDatabase(config, undefined, { role: 'create-superuser' });
-  } catch (err) {
-    if (err instanceof PgliteInUseError) {
-      console.error(err.message);
-      process.exit(75);
-    }
-    throw err;
-  }
+  const handle = await openDatabase(config, undefined, { role: 'create-superuser' }).catch(exitIfPgliteInUse);
   try {
     await migrate(handle);
     const row = await upsertSuperuser(handle.db, body);

@@ -2,20 +2,11 @@
 import { loadConfig } from '../config.ts';
 import { openDatabase } from './engine.ts';
 import { migrate } from './migrate.ts';
-import { PgliteInUseError } from './pglite-lock.ts';
+import { exitIfPgliteInUse } from './pglite-lock.ts';
 
 const config = loadConfig();
-let handle;
-try {
-  handle = await openDatabase(config, undefined, { role: 'migrate' });
-} catch (err) {
-  if (err instanceof PgliteInUseError) {
-    // The server migrates its embedded database itself at start (MIGRATE_ON_START).
-    console.error(err.message);
-    process.exit(75);
-  }
-  throw err;
-}
+// (A server on the embedded database migrates it itself at start: MIGRATE_ON_START.)
+const handle = await openDatabase(config, undefined, { role: 'migrate' }).catch(exitIfPgliteInUse);
 try {
   const applied = await migrate(handle);
   console.log(

@@ -34,6 +34,15 @@ export class PgliteInUseError extends Error {
   }
 }
 
+/** For commands: a PgliteInUseError is told plainly (exit 75, EX_TEMPFAIL: try again once the holder is gone); anything else is thrown on. */
+export function exitIfPgliteInUse(err: unknown): never {
+  if (err instanceof PgliteInUseError) {
+    console.error(err.message);
+    process.exit(75);
+  }
+  throw err;
+}
+
 const socketOf = (dir: string) => path.join(path.resolve(dir), '.pod-api.lock.sock');
 
 /** The process holding this data directory, or null when it is free (or its holder crashed). */
