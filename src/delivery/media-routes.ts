@@ -2,8 +2,10 @@
 // Public videos: /media/p/<version>/<key>, long-cached; <version> changes
 // with each encoding so caches never serve an old rendition, and the video
 // must still be public now (checked per request, cached 10 s per process).
-// Both refuse a deleted video at once: that is one primary-key read per file,
-// never cached, so a DELETE on any API node takes effect on the next request.
+// Both refuse a deleted video at once: each file is served only after a read
+// of its video's row that started after the request arrived (live-videos.ts
+// answers many requests per query), so a DELETE on any API node takes effect
+// on the next request.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { AppError, notFound } from '../core/errors.ts';
@@ -11,6 +13,7 @@ import { canWatch } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
 import { mediaKeyVideo, verifyMediaToken } from './media-tokens.ts';
 import { checkedMediaKey, serveMedia } from './serve.ts';
+import { LiveVideos } from './live-videos.ts';
 
 const PUBLIC_CHECK_MS = 10_000;
 
@@ -36,10 +39,10 @@ export async function mediaRoutes(app: FastifyInstance) {
     return pub;
   }
 
-  /** The video exists and is not deleted (uncached: a deletion must take effect at once, on every node). */
+  const liveVideos = new LiveVideos(() => app.dbh.db);
+  /** The video exists and is not deleted (never cached: a deletion must take effect at once, on every node). */
   async function assertLive(videoId: number) {
-    const row = await app.dbh.db.selectFrom('videos').select('id').where('id', '=', videoId).where('deleted_at', 'is', null).executeTakeFirst();
-    if (!row) throw notFound('No such video');
+    if (!(await liveVideos.isLive(videoId))) throw notFound('No such video');
   }
 
   app.get('/media/t/:token/*', {
