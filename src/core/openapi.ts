@@ -47,6 +47,7 @@ export async function installOpenApi(app: FastifyInstance, config: Config) {
             description: 'Access token from POST /api/v1/auth/token (short-lived; renew with /auth/token/refresh)',
           },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
+          cliToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Made by `npm run create-superuser` from SECRET_KEY, for POST /api/v1/internal/superusers only' },
           cookieAuth: {
             type: 'apiKey', in: 'cookie', name: 'pod_session',
             description: 'Browser session from POST /api/v1/auth/session. Unsafe methods also need the X-CSRF-Token header.',

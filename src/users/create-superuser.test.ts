@@ -100,3 +100,42 @@ describe('one process per embedded database; create-superuser while the server r
     assert.equal((await token(server.url, 'later', 'later password')).status, 200);
   });
 });
+
+describe('POST /api/v1/internal/superusers', () => {
+  it('takes only the command-line token: anonymous, user tokens (a superuser\'s too) → 401; bad input → 4xx with a code', async () => {
+    const { startTestApp } = await import('../test-support/test-app.ts');
+    const { createUser } = await import('../test-support/users.ts');
+    const { cliSuperuserToken } = await import('./superusers.ts');
+    const t = await startTestApp();
+    try {
+      const root = await createUser(t, 'root', { is_superuser: true, is_staff: true });
+      const staff = await createUser(t, 'teacher', { is_staff: true });
+      const body = { username: 'second-admin', password: 'second admin password' };
+      for (const headers of [{}, root.auth, staff.auth, { authorization: 'Bearer not-a-token' }]) {
+        for (const json of [body, { username: 42 }]) {
+          const res = await t.request('POST', '/api/v1/internal/superusers', { headers, json });
+          assert.equal(res.status, 401, JSON.stringify(headers));
+          assert.equal(res.body.errors[0].code, 'invalid_token');
+        }
+      }
+      const cli = { authorization: `Bearer ${await cliSuperuserToken(t.app.keys)}` };
+      const made = await t.request('POST', '/api/v1/internal/superusers', { headers: cli, json: body });
+      assert.equal(made.status, 200, made.text);
+      assert.equal(made.body.data.created, true);
+      const again = await t.request('POST', '/api/v1/internal/superusers', { headers: cli, json: { username: 'teacher', password: 'promoted teacher pw' } });
+      assert.deepEqual([again.body.data.created, again.body.data.id], [false, staff.id], 'an existing account is promoted');
+      for (const [json, field] of [
+        [{ username: 'x' }, 'password'], [{ username: 'x', password: 'short' }, 'password'], [{ username: 42, password: 'long enough pw' }, 'username'],
+        [{ username: 'bad name!', password: 'long enough pw' }, 'username'], [{ ...body, is_manager: true }, 'is_manager'],
+      ] as const) {
+        const res = await t.request('POST', '/api/v1/internal/superusers', { headers: cli, json });
+        assert.equal(res.status, 400, JSON.stringify(json));
+        assert.equal(res.body.errors[0].field, field);
+      }
+      const wrongType = await t.request('POST', '/api/v1/internal/superusers', { headers: { ...cli, 'content-type': 'text/plain' }, body: 'x' });
+      assert.equal(wrongType.status, 415);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -51,18 +51,22 @@ export async function superuserRoutes(app: FastifyInstance) {
       tags: ['users'],
       summary: 'Create or promote a superuser (for `npm run create-superuser` while the server holds the embedded database)',
       description: 'Authorization: `Bearer <token>` signed with a key derived from SECRET_KEY (the command makes it); not a user token.',
+      security: [{ cliToken: [] }],
       body: SuperuserBody,
       response: { 200: Envelope(Type.Object({ id: Type.Integer(), username: Type.String(), created: Type.Boolean() })) },
     },
     config: { ownAuthorization: true, csrfExempt: true, rateLimit: { max: app.config.AUTH_RATE_LIMIT_MAX, timeWindow: app.config.AUTH_RATE_LIMIT_WINDOW_MS } },
+    // Who asks is checked before what is asked: without the token, a body is never looked at.
+    preValidation: async (request) => {
+      const token = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+      try {
+        if (!token) throw new Error('missing');
+        await jwtVerify(token, app.keys.derive('cli-superuser'), { algorithms: ['HS256'], audience: CLI_AUDIENCE });
+      } catch {
+        throw new AppError(401, 'invalid_token', 'This endpoint takes the token of `npm run create-superuser` (same SECRET_KEY as the server)');
+      }
+    },
   }, async (request) => {
-    const token = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
-    try {
-      if (!token) throw new Error('missing');
-      await jwtVerify(token, app.keys.derive('cli-superuser'), { algorithms: ['HS256'], audience: CLI_AUDIENCE });
-    } catch {
-      throw new AppError(401, 'invalid_token', 'This endpoint takes the token of `npm run create-superuser` (same SECRET_KEY as the server)');
-    }
     const user = await upsertSuperuser(app.dbh.db, request.body as SuperuserBody);
     request.log.info({ user_id: user.id, created: user.created }, 'superuser set from the command line');
     return ok(user);
