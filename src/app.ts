@@ -42,6 +42,7 @@ import { playerConfigRoute } from './delivery/config-route.ts';
 import { mediaRoutes } from './delivery/media-routes.ts';
 import { oembedRoute } from './delivery/oembed.ts';
 import { trackRoutes } from './delivery/tracks.ts';
+import { runnerRoutes } from './runner/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -160,6 +161,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(reencodeRoute);
   await app.register(encodingJobsRoute);
   await app.register(encoderRoutes);
+  await app.register(runnerRoutes);
   await app.register(playerConfigRoute);
   await app.register(trackRoutes);
   await app.register(chapterRoutes);

@@ -75,6 +75,16 @@ export const ConfigSchema = Type.Object({
   ENCODER_PUSH_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   ENCODING_MAX_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 20 }),
   ENCODING_RETRY_DELAY_S: Type.Integer({ default: 30, minimum: 0 }),
+  // --- encoding on Esup-Runner (ENCODING_BACKEND=esup-runner): src/runner/
+  ENCODING_BACKEND: Type.Union([Type.Literal('pod'), Type.Literal('esup-runner')], { default: 'pod' }),
+  RUNNER_MANAGERS: Type.Optional(Type.String({ minLength: 2, description: 'JSON list of {url, token, priority?}' })),
+  RUNNER_ETAB_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  RUNNER_APP_NAME: Type.String({ default: 'pod-api', minLength: 1, maxLength: 100 }),
+  RUNNER_APP_VERSION: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  RUNNER_RENDITIONS: Type.Optional(Type.String({ minLength: 2, description: "Pod's rendition ladder as a JSON object string" })),
+  RUNNER_EXECUTE_TIMEOUT_S: Type.Integer({ default: 30, minimum: 1, maximum: 600 }),
+  RUNNER_RETRY_MAX_DELAY_S: Type.Integer({ default: 300, minimum: 1, maximum: 86_400 }),
+  RUNNER_RECONCILE_AFTER_S: Type.Integer({ default: 900, minimum: 1 }),
 
   // --- delivery (player config, media files, oEmbed)
   MEDIA_URL_TTL_S: Type.Integer({ default: 3 * 3600, minimum: 60, maximum: 7 * 86_400 }),
@@ -134,8 +144,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`  - CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
   }
   if (config.STORAGE_BACKEND === 's3' && !config.S3_BUCKET) problems.push('  - S3_BUCKET: is required when STORAGE_BACKEND=s3');
+  problems.push(...runnerConfigProblems(config).map((p) => `  - ${p}`));
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSee .env.example for every variable.`);
   return config;
+}
+
+export interface RunnerManagerSetting {
+  url: string;
+  token: string;
+  priority: number;
+}
+
+/** RUNNER_MANAGERS as a list, highest priority (lowest number) first; [] when unset. */
+export function runnerManagers(config: Pick<Config, 'RUNNER_MANAGERS'>): RunnerManagerSetting[] {
+  if (!config.RUNNER_MANAGERS) return [];
+  const list = JSON.parse(config.RUNNER_MANAGERS) as { url: string; token: string; priority?: number }[];
+  return list.map((m, i) => ({ url: m.url.replace(/\/+$/, ''), token: m.token, priority: m.priority ?? i + 1 }))
+    .sort((a, b) => a.priority - b.priority);
+}
+
+/** The rendition ladder sent to the runners: RUNNER_RENDITIONS, or Pod's default (Esup-Runner's own). */
+export const DEFAULT_RUNNER_RENDITIONS = {
+  360: { resolution: '640x360', video_bitrate: '750k', audio_bitrate: '96k', encode_mp4: true },
+  720: { resolution: '1280x720', video_bitrate: '2000k', audio_bitrate: '128k', encode_mp4: true },
+  1080: { resolution: '1920x1080', video_bitrate: '3000k', audio_bitrate: '192k', encode_mp4: false },
+};
+
+function runnerConfigProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.RUNNER_MANAGERS !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(config.RUNNER_MANAGERS);
+    } catch {
+      list = undefined;
+    }
+    const valid = Array.isArray(list) && list.length > 0 && list.every((m) => m && typeof m === 'object'
+      && typeof m.url === 'string' && /^https?:\/\/[^\s]+$/.test(m.url)
+      && typeof m.token === 'string' && m.token.length >= 8
+      && (m.priority === undefined || Number.isInteger(m.priority)));
+    if (!valid) problems.push('RUNNER_MANAGERS: must be a JSON list of {"url": "https://…", "token": "… (≥ 8 characters)", "priority": 1}');
+  } else if (config.ENCODING_BACKEND === 'esup-runner') {
+    problems.push('RUNNER_MANAGERS: is required when ENCODING_BACKEND=esup-runner (JSON list of {"url", "token", "priority"})');
+  }
+  if (config.ENCODING_BACKEND === 'esup-runner' && (config.ENCODER_PUSH_URL || config.ENCODER_EMBEDDED)) {
+    problems.push('ENCODER_PUSH_URL, ENCODER_EMBEDDED: drive pod-api\'s own encoders; with ENCODING_BACKEND=esup-runner the Runner Managers encode');
+  }
+  if (config.RUNNER_RENDITIONS !== undefined) {
+    let ladder: unknown;
+    try {
+      ladder = JSON.parse(config.RUNNER_RENDITIONS);
+    } catch {
+      ladder = undefined;
+    }
+    const valid = ladder !== null && typeof ladder === 'object' && !Array.isArray(ladder) && Object.keys(ladder as object).length > 0
+      && Object.entries(ladder as Record<string, unknown>).every(([k, v]) => /^\d{3,4}$/.test(k) && (v === null || (typeof v === 'object' && !Array.isArray(v))));
+    if (!valid) problems.push('RUNNER_RENDITIONS: must be a JSON object like {"360": {"resolution": "640x360", "video_bitrate": "750k", "audio_bitrate": "96k", "encode_mp4": true}} (null removes a rung)');
+  }
+  return problems;
 }
 
 /** Splits a comma-separated setting into trimmed, non-empty items. */

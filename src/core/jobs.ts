@@ -19,7 +19,13 @@ export const QUEUES = {
   videoEncodeDead: 'video-encode-dead',
   /** One job per deleted video, due after VIDEO_PURGE_DELAY_S: delete its files (src/videos/purge.ts). */
   videoPurge: 'video-purge',
+  /** One job per Esup-Runner task that ended well: download and register its results (src/runner/import.ts). */
+  runnerImport: 'runner-import',
 } as const;
+
+export interface RunnerImportJob {
+  runner_task_id: string;
+}
 
 export interface VideoPurgeJob {
   video_id: number;
@@ -29,6 +35,8 @@ export interface VideoEncodeJob {
   video_id: number;
   source_key: string;
   upload_id: string | null;
+  /** Esup-Runner backend: how many times no Runner Manager could take it (spaces the next try). */
+  dispatch_attempt?: number;
 }
 
 export interface Jobs {
@@ -36,7 +44,9 @@ export interface Jobs {
   /** Resolves once the queue is started (it retries in the background while the database is down). */
   ready: Promise<void>;
   /** Queues the encoding of a video's source inside the caller's transaction; returns the job id. */
-  enqueueEncoding(tx: Transaction<Database>, job: VideoEncodeJob): Promise<string>;
+  enqueueEncoding(tx: Transaction<Database>, job: VideoEncodeJob, opts?: { startAfterS?: number }): Promise<string>;
+  /** Queues the import of an Esup-Runner task's results inside the caller's transaction. */
+  enqueueRunnerImport(tx: Transaction<Database>, job: RunnerImportJob): Promise<string>;
   /** Queues the purge of a deleted video's files, due in `delayS` seconds, inside the caller's transaction. */
   enqueuePurge(tx: Transaction<Database>, job: VideoPurgeJob, delayS: number): Promise<string>;
   /** Tells waiting consumers of this process that a job was committed (they also poll, for other nodes' jobs). */
@@ -77,6 +87,8 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
     });
     // A purge that fails (storage unreachable) is retried for about a day, backing off.
     await ensureQueue(boss, QUEUES.videoPurge, { retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600 });
+    // An import that fails (manager unreachable, a file cut short) is tried again, backing off, for about an hour.
+    await ensureQueue(boss, QUEUES.runnerImport, { retryLimit: 6, retryDelay: 20, retryBackoff: true, expireInSeconds: 6 * 3600 });
   })();
   ready.catch((err: unknown) => log.error({ err }, 'job queue failed to start'));
   const whenReady = async () => {
@@ -101,10 +113,16 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       const timer = setTimeout(done, ms);
       wake.once(queue, done);
     }),
-    async enqueueEncoding(tx, job) {
+    async enqueueEncoding(tx, job, opts = {}) {
       await whenReady();
-      const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx) });
+      const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx), ...(opts.startAfterS ? { startAfter: opts.startAfterS } : {}) });
       if (!id) throw new Error('the job queue refused the encoding job');
+      return id;
+    },
+    async enqueueRunnerImport(tx, job) {
+      await whenReady();
+      const id = await boss.send(QUEUES.runnerImport, job, { db: fromKysely(tx) });
+      if (!id) throw new Error('the job queue refused the import job');
       return id;
     },
     async enqueuePurge(tx, job, delayS) {

@@ -27,7 +27,7 @@ const PlayerConfig = Type.Object({
     renditions: Type.Array(Type.Object({ url: Url, width: Type.Integer(), height: Type.Integer(), bitrate: Type.Integer(), codecs: Type.String() })),
   }), Type.Null()]),
   mp4: Type.Array(Type.Object({ url: Url, height: Type.Integer(), type: Type.Literal('video/mp4') })),
-  audio: Type.Union([Type.Object({ url: Url, type: Type.Literal('audio/mp4'), codecs: Type.String() }), Type.Null()]),
+  audio: Type.Union([Type.Object({ url: Url, type: Type.Union([Type.Literal('audio/mp4'), Type.Literal('audio/mpeg')]), codecs: Type.String() }), Type.Null()]),
   tracks: Type.Array(Type.Object({
     id: Type.Union([Type.Integer(), Type.Null()], { description: 'null for a track extracted by the encoder' }),
     kind: Type.Union([Type.Literal('subtitles'), Type.Literal('captions')]),
@@ -68,12 +68,12 @@ export async function playerConfigRoute(app: FastifyInstance) {
     const data: Static<typeof PlayerConfig> = {
       video: { id: row.id, slug: row.slug, title: row.title, duration: row.duration },
       encoding: { status: row.encoding_status, ready: Boolean(outputs) },
-      hls: outputs ? {
+      hls: outputs?.hls_master ? {
         master: media.url(outputs.hls_master),
         renditions: outputs.renditions.map((r) => ({ url: media.url(r.playlist), width: r.width, height: r.height, bitrate: r.bitrate, codecs: r.codecs })),
       } : null,
       mp4: (outputs?.mp4 ?? []).map((m) => ({ url: media.url(m.key), height: m.height, type: 'video/mp4' as const })),
-      audio: outputs?.audio ? { url: media.url(outputs.audio.key), type: 'audio/mp4', codecs: outputs.audio.codecs } : null,
+      audio: outputs?.audio ? { url: media.url(outputs.audio.key), type: outputs.audio.key.endsWith('.mp3') ? 'audio/mpeg' : 'audio/mp4', codecs: outputs.audio.codecs } : null,
       tracks: [
         ...tracks.map((t) => ({ id: t.id, kind: t.kind, lang: t.lang, label: t.label, default: t.is_default, url: media.url(t.storage_key), type: 'text/vtt' as const })),
         ...extracted.map((s) => ({ id: null, kind: 'subtitles' as const, lang: s.lang, label: s.label ?? s.lang, default: false, url: media.url(s.key), type: 'text/vtt' as const })),

@@ -7,6 +7,8 @@ export interface VideoTracksTable {
   lang: string;
   label: string;
   is_default: Generated<boolean>;
+  /** Made by a transcription task (Esup-Runner), not uploaded by a person. */
+  is_auto: Generated<boolean>;
   storage_key: string;
   cue_count: number;
   created_at: Generated<Date>;

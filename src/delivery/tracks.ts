@@ -23,6 +23,7 @@ const Lang = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$', maxLengt
 const Content = Type.String({ minLength: 1, maxLength: MAX_TRACK_CHARS, description: 'WebVTT or SRT text; stored as WebVTT' });
 const Track = Type.Object({
   id: Type.Integer(), kind: Kind, lang: Type.String(), label: Type.String(), is_default: Type.Boolean(), cue_count: Type.Integer(),
+  is_auto: Type.Boolean({ description: 'Made by a transcription (POST /videos/{ref}/transcribe) and not edited by a person since' }),
   created_at: Type.String({ format: 'date-time' }), updated_at: Type.String({ format: 'date-time' }),
 });
 const TrackWithContent = Type.Object({ ...Track.properties, content: Type.String({ description: 'The normalised WebVTT' }) });
@@ -58,10 +59,10 @@ export function trackRows(db: Db, videoId: number) {
 
 type TrackRow = Awaited<ReturnType<typeof trackRows>>[number];
 const trackJson = (t: TrackRow) => ({
-  id: t.id, kind: t.kind, lang: t.lang, label: t.label, is_default: t.is_default, cue_count: t.cue_count,
+  id: t.id, kind: t.kind, lang: t.lang, label: t.label, is_default: t.is_default, cue_count: t.cue_count, is_auto: t.is_auto,
   created_at: t.created_at.toISOString(), updated_at: t.updated_at.toISOString(),
 });
-const defaultLabel = (lang: string, kind: string) => {
+export const defaultLabel = (lang: string, kind: string) => {
   let name = lang;
   try {
     name = new Intl.DisplayNames([lang], { type: 'language' }).of(lang) ?? lang;
@@ -156,7 +157,8 @@ export async function trackRoutes(app: FastifyInstance) {
       return tx.updateTable('video_tracks').set({
         ...(body.kind ? { kind: body.kind } : {}), ...(body.lang ? { lang: body.lang } : {}), ...(body.label ? { label: body.label } : {}),
         ...(body.is_default !== undefined ? { is_default: body.is_default } : {}),
-        ...(text ? { storage_key: key, cue_count: text.cues } : {}),
+        // A person's text: no longer an automatic transcription.
+        ...(text ? { storage_key: key, cue_count: text.cues, is_auto: false } : {}),
       }).where('id', '=', track.id).returningAll().executeTakeFirstOrThrow();
     })).catch(async (err: unknown) => {
       if (text) await app.storage.delete(key);

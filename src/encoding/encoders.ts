@@ -10,13 +10,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { sha256 } from '../auth/sessions.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { AppError, notFound, unauthorized } from '../core/errors.ts';
+import { AppError, unauthorized } from '../core/errors.ts';
 import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
 import { assertKey, StorageKeyError } from '../core/storage/storage.ts';
 import { applyEncodingEvent } from './state.ts';
 import { encoderSecrets } from './secrets.ts';
 import { isCurrent, readFileToken, reapExpiredLeases, takeJob } from './leases.ts';
 import { startPushDispatch } from './push.ts';
+import { sendSourceFile } from './source-file.ts';
 
 export function registrationToken(app: FastifyInstance): string {
   return encoderSecrets(app.config, app.keys).registrationToken;
@@ -78,6 +79,9 @@ export async function encoderRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const encoder = await encoderOf(request);
+    if (app.config.ENCODING_BACKEND !== 'pod') {
+      throw new AppError(409, 'encoding_backend_esup_runner', 'This pod-api encodes on Esup-Runner (ENCODING_BACKEND=esup-runner): its own encoders get no job');
+    }
     const wait = ((request.body ?? {}) as { wait_s?: number }).wait_s ?? 20;
     const deadline = Date.now() + wait * 1000;
     let gone = false;
@@ -135,22 +139,7 @@ export async function encoderRoutes(app: FastifyInstance) {
   }, async (request, reply) => {
     const { vid } = await readFileToken(app, (request.params as { token: string }).token, 'source');
     const video = await db().selectFrom('videos').select(['source_key', 'source_mime']).where('id', '=', vid).executeTakeFirst();
-    if (!video?.source_key) throw notFound('This video has no source');
-    const stat = await app.storage.stat(video.source_key);
-    if (!stat) throw notFound('The source file is missing');
-    const range = /^bytes=(\d*)-(\d*)$/.exec(String(request.headers.range ?? ''));
-    reply.header('accept-ranges', 'bytes').header('content-type', video.source_mime ?? 'application/octet-stream');
-    if (range && (range[1] || range[2])) {
-      const start = range[1] ? Number(range[1]) : Math.max(0, stat.size - Number(range[2]));
-      const end = range[1] && range[2] ? Math.min(Number(range[2]), stat.size - 1) : stat.size - 1;
-      if (start > end || start >= stat.size) {
-        throw new AppError(416, 'range_not_satisfiable', 'Range not satisfiable', { headers: { 'content-range': `bytes */${stat.size}` } });
-      }
-      reply.code(206).header('content-range', `bytes ${start}-${end}/${stat.size}`).header('content-length', String(end - start + 1));
-      return reply.send(await app.storage.get(video.source_key, { start, end }));
-    }
-    reply.header('content-length', String(stat.size));
-    return reply.send(await app.storage.get(video.source_key));
+    return sendSourceFile(app, request, reply, video?.source_key ?? null, video?.source_mime ?? null);
   });
 
   files.put('/api/v1/encoders/files/:token/*', {

@@ -20,6 +20,7 @@ const EncodingJob = Type.Object({
   status: Type.Union(STATUSES.map((s) => Type.Literal(s))),
   progress: Type.Union([Type.Integer(), Type.Null()]),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  log: Type.Union([Type.String(), Type.Null()], { description: "The end of the encoder's log when it failed (Esup-Runner's script_output)" }),
   attempts: Type.Integer({ description: 'Attempts started so far (the queue retries failures)' }),
   max_attempts: Type.Integer(),
   encoder: Type.Union([Type.String(), Type.Null()], { description: 'Name of the encoder holding the job now' }),
@@ -42,7 +43,7 @@ export async function encodingJobsRoute(app: FastifyInstance) {
       .leftJoin('encoding_leases as l', (j) => j.onRef('l.job_id', '=', 'v.encoding_job_id').on('l.lease_until', '>', new Date()))
       .leftJoin('encoders as e', 'e.id', 'l.encoder_id')
       .select(['v.id', 'v.slug', 'v.title', 'u.username', 'v.encoding_job_id', 'v.encoding_status', 'v.encoding_progress',
-        'v.encoding_error_code', 'v.encoding_error_message', 'v.encoding_updated_at', 'e.name as encoder'])
+        'v.encoding_error_code', 'v.encoding_error_message', 'v.encoding_updated_at', 'v.encoding_log', 'e.name as encoder'])
       .where('v.encoding_job_id', 'is not', null).where('v.deleted_at', 'is', null);
     if (q.status) query = query.where('v.encoding_status', '=', q.status);
     if (after) query = query.where('v.id', '<', after[0] as number);
@@ -57,6 +58,7 @@ export async function encodingJobsRoute(app: FastifyInstance) {
         status: r.encoding_status as (typeof STATUSES)[number],
         progress: r.encoding_progress,
         error: r.encoding_error_code ? { code: r.encoding_error_code, message: r.encoding_error_message ?? '' } : null,
+        log: r.encoding_log,
         attempts: started,
         max_attempts: app.config.ENCODING_MAX_ATTEMPTS,
         encoder: r.encoder ?? null,

@@ -31,7 +31,7 @@ export async function reencodeRoute(app: FastifyInstance) {
       }
       const jobId = await app.jobs.enqueueEncoding(tx, { video_id: row.id, source_key: video.source_key, upload_id: null });
       await tx.updateTable('videos').set({
-        encoding_status: 'queued', encoding_progress: null, encoding_error_code: null, encoding_error_message: null,
+        encoding_status: 'queued', encoding_progress: null, encoding_error_code: null, encoding_error_message: null, encoding_log: null,
         encoding_job_id: jobId, encoding_updated_at: new Date(),
       }).where('id', '=', row.id).execute();
     });

@@ -15,7 +15,8 @@ export type EncodingStatus = 'pending' | 'queued' | 'processing' | 'ready' | 'er
 const Key = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\w.-]+(/[\\w.-]+)*$', description: 'Storage key' });
 
 export const EncodingOutputs = Type.Object({
-  hls_master: Key,
+  // Absent for an audio-only result without HLS (Esup-Runner makes an m4a only).
+  hls_master: Type.Optional(Key),
   renditions: Type.Array(Type.Object({
     playlist: Key,
     width: Type.Integer({ minimum: 1, maximum: 16_384 }),
@@ -24,7 +25,7 @@ export const EncodingOutputs = Type.Object({
     codecs: Type.String({ maxLength: 200, description: 'RFC 6381 codecs string' }),
   }), { maxItems: 20 }),
   mp4: Type.Array(Type.Object({ key: Key, height: Type.Integer({ minimum: 1 }), size: Type.Optional(Type.Integer({ minimum: 0 })) }), { maxItems: 20 }),
-  audio: Type.Union([Type.Object({ key: Key, codecs: Type.String({ maxLength: 200 }) }), Type.Null()]),
+  audio: Type.Union([Type.Object({ key: Key, codecs: Type.String({ maxLength: 200, description: 'RFC 6381 (mp4a.40.2), or mp3 for an MP3 file' }) }), Type.Null()]),
   thumbnails: Type.Array(Key, { maxItems: 50 }),
   poster: Type.Union([Key, Type.Null()]),
   duration: Type.Number({ minimum: 0, maximum: 1e7 }),
@@ -70,7 +71,7 @@ export function decide(current: { status: EncodingStatus; progress: number | nul
 export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): { field: string; key: string } | null {
   const prefix = `encodings/${videoId}/`;
   const keys: [string, string][] = [
-    ['hls_master', o.hls_master], ...o.renditions.map((r, i): [string, string] => [`renditions.${i}.playlist`, r.playlist]),
+    ...(o.hls_master ? [['hls_master', o.hls_master] as [string, string]] : []), ...o.renditions.map((r, i): [string, string] => [`renditions.${i}.playlist`, r.playlist]),
     ...o.mp4.map((m, i): [string, string] => [`mp4.${i}.key`, m.key]), ...(o.audio ? [['audio.key', o.audio.key] as [string, string]] : []),
     ...o.thumbnails.map((k, i): [string, string] => [`thumbnails.${i}`, k]), ...(o.poster ? [['poster', o.poster] as [string, string]] : []),
     ...o.subtitles.map((s, i): [string, string] => [`subtitles.${i}.key`, s.key]), ...(o.storyboard ? [['storyboard.vtt', o.storyboard.vtt] as [string, string]] : []),

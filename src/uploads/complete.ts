@@ -95,7 +95,7 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
       source_key: finalKey, source_filename: upload.filename, source_size: upload.size, source_mime: verdict.mime,
       source_probe: summary ? JSON.stringify(summary) : null,
       ...(summary?.duration ? { duration: Math.round(summary.duration) } : {}),
-      encoding_status: 'queued' as const, encoding_progress: null, encoding_error_code: null, encoding_error_message: null,
+      encoding_status: 'queued' as const, encoding_progress: null, encoding_error_code: null, encoding_error_message: null, encoding_log: null,
     };
     let videoId: number;
     if (upload.video_id !== null) {

@@ -10,7 +10,10 @@ export const ENCODING_STATES = ['pending', 'queued', 'processing', 'ready', 'err
 export const Encoding = Type.Object({
   status: Type.Union(ENCODING_STATES.map((s) => Type.Literal(s)), { description: 'pending (no source) → queued → processing → ready | error' }),
   progress: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
-  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()], {
+    description: 'Why it failed (status error), or why it still waits (status queued: e.g. no_runner_available)',
+  }),
+  log: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "The end of the encoder's log when it failed (Esup-Runner); editors only" })),
 });
 
 export const Video = Type.Object({

@@ -8,6 +8,7 @@ import type { UploadsTable } from '../../uploads/tables.ts';
 import type { EncodersTable, EncodingEventsTable, EncodingLeasesTable } from '../../encoding/tables.ts';
 import type { VideoChaptersTable, VideoTracksTable } from '../../delivery/tables.ts';
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
+import type { RunnerTasksTable } from '../../runner/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -36,4 +37,5 @@ export interface Database extends VideoLinkTables, ChannelLinkTables {
   encoding_leases: EncodingLeasesTable;
   video_tracks: VideoTracksTable;
   video_chapters: VideoChaptersTable;
+  runner_tasks: RunnerTasksTable;
 }

@@ -83,8 +83,12 @@ export class LocalStorage implements Storage {
         const key = keyBase ? `${keyBase}/${entry.name}` : entry.name;
         if (entry.isDirectory()) yield* walk(path.join(dir, entry.name), key);
         else if (entry.isFile() && key.startsWith(prefix) && !entry.name.endsWith('.part')) {
-          const s = await stat(path.join(dir, entry.name));
-          yield { key, size: s.size, modified: s.mtime };
+          // A file deleted while the folder is walked is simply not listed.
+          const s = await stat(path.join(dir, entry.name)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code === 'ENOENT') return null;
+            throw err;
+          });
+          if (s) yield { key, size: s.size, modified: s.mtime };
         }
       }
     }
