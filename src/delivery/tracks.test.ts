@@ -37,7 +37,7 @@ describe('subtitle tracks', () => {
     const res = await t.request('POST', tracks(mine.slug), { headers: owner.auth, json: { lang: 'fr', content: SRT, is_default: true } });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual({ ...res.body.data, id: 0, created_at: '', updated_at: '' },
-      { id: 0, kind: 'subtitles', lang: 'fr', label: 'français', is_default: true, cue_count: 2, created_at: '', updated_at: '' });
+      { id: 0, kind: 'subtitles', lang: 'fr', label: 'français', is_default: true, cue_count: 2, is_auto: false, created_at: '', updated_at: '' });
     const one = await t.request('GET', `${tracks(mine.slug)}/${res.body.data.id}`, { headers: owner.auth });
     assert.match(one.body.data.content, /^WEBVTT\n/);
     assert.match(one.body.data.content, /00:01\.000 --> 00:02\.500\nBonjour à tous/);

@@ -69,7 +69,7 @@ describe('encoder process killed mid-job', { skip: !HAS_FFMPEG && 'ffmpeg is not
     first.kill('SIGKILL');
 
     const requeued = await waitFor((e) => e.status === 'queued', 20_000);
-    assert.deepEqual(requeued, { status: 'queued', progress: null, error: null });
+    assert.deepEqual(requeued, { status: 'queued', progress: null, error: null, log: null });
 
     startEncoder('rescuer');
     const final = await waitFor((e) => e.status === 'ready' || e.status === 'error', 180_000);

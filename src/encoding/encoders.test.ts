@@ -161,7 +161,7 @@ describe('an encoder that dies', () => {
       }
       return status();
     };
-    assert.deepEqual(await waitFor('queued'), { status: 'queued', progress: null, error: null });
+    assert.deepEqual(await waitFor('queued'), { status: 'queued', progress: null, error: null, log: null });
     const zombie = await t.request('POST', `/api/v1/encoders/jobs/${first.job_id}/heartbeat`, { headers: encoder, json: { progress: 50 } });
     assert.equal(zombie.status, 409);
     assert.equal(zombie.body.errors[0].code, 'lease_lost');

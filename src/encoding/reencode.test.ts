@@ -42,7 +42,7 @@ describe('re-encode', () => {
     assert.deepEqual(res.body.data, { status: 'queued', progress: null, error: null });
     assert.equal(await jobs(), 2);
     const video = await t.request('GET', `/api/v1/videos/${slug}`, { headers: owner.auth });
-    assert.deepEqual(video.body.data.encoding, { status: 'queued', progress: null, error: null });
+    assert.deepEqual(video.body.data.encoding, { status: 'queued', progress: null, error: null, log: null });
   });
 
   it('ACL: anonymous 401, other users 403 (a published video they see); co-owner and superuser allowed (from ready)', async () => {

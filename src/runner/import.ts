@@ -9,7 +9,7 @@
 // info_video.json — and switch the video to them in one transaction. The
 // previous outputs are deleted after the switch, never before.
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { assertKey } from '../core/storage/storage.ts';
 import { QUEUES, type RunnerImportJob } from '../core/jobs.ts';
@@ -51,17 +51,16 @@ async function download(app: FastifyInstance, manager: RunnerManagerSetting, tas
   const limit = Math.min(file.size ?? Infinity, declared !== null ? Number(declared) : Infinity);
   const hash = createHash('sha256');
   let received = 0;
-  const checked = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  // Checked as it streams: an error (too many bytes, a transfer cut short) fails the write, never hangs it.
+  async function* checked() {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       received += chunk.length;
-      if (received > limit) return cb(new InvalidResult(`${file.name} is larger than announced (${limit} bytes)`));
+      if (received > limit) throw new InvalidResult(`${file.name} is larger than announced (${limit} bytes)`);
       hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-  body.on('error', (err) => checked.destroy(err)); // a transfer cut short fails the write, never hangs it
-  await app.storage.put(assertKey(key), body.pipe(checked));
+      yield chunk;
+    }
+  }
+  await app.storage.put(assertKey(key), Readable.from(checked()));
   // The manager's own listing disagrees with its file: asking again would not help.
   if (file.size !== undefined && received !== file.size) throw new InvalidResult(`${file.name}: ${received} bytes, ${file.size} announced`);
   if (file.sha256 && hash.digest('hex') !== file.sha256) throw new InvalidResult(`${file.name}: its sha256 is not the one announced`);

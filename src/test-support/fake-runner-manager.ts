@@ -114,7 +114,8 @@ export async function startFakeRunnerManager(opts: { tokens: string[]; taskTypes
 
   async function finish(task: FakeTask) {
     task.updated_at = new Date().toISOString();
-    if (behaviour.silent) return;
+    // A task of a manager that restarted since is lost with it: nobody reports on it.
+    if (behaviour.silent || tasks.get(task.task_id) !== task) return;
     await sendNotify(task, task.status, task.error, task.script_output);
     if (behaviour.duplicateNotify) await sendNotify(task, task.status, task.error, task.script_output);
     if (behaviour.reorder) await sendNotify(task, 'failed', 'a stale report', null);

@@ -52,7 +52,7 @@ describe('videos', () => {
     assert.deepEqual(v.tags, ['physique', 'quantique']);
     assert.deepEqual(v.channels.map((c: any) => c.slug), ['sciences']);
     assert.equal(v.date_evt, '2026-09-15');
-    assert.deepEqual(v.encoding, { status: 'pending', progress: null, error: null });
+    assert.deepEqual(v.encoding, { status: 'pending', progress: null, error: null, log: null });
     assert.equal(v.can_edit, true);
     assert.equal(v.can_delete, true);
     assert.equal('password' in v, false);
