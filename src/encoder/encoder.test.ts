@@ -73,7 +73,7 @@ describe('upload → reference encoder → ready (end to end)', { skip: !HAS_FFM
     assert.equal(statuses.at(-1), 'ready', JSON.stringify(events));
 
     const video = await t.request('GET', `/api/v1/videos/${slug}`, { headers: teacher.auth });
-    assert.deepEqual(video.body.data.encoding, { status: 'ready', progress: 100, error: null });
+    assert.deepEqual(video.body.data.encoding, { status: 'ready', progress: 100, error: null, log: null });
     assert.equal(video.body.data.duration, 10);
     const { encoding_outputs: outputs } = await t.app.dbh.db.selectFrom('videos').select('encoding_outputs').where('id', '=', id).executeTakeFirstOrThrow() as { encoding_outputs: any };
     assert.deepEqual(outputs.renditions.map((r: any) => `${r.width}x${r.height}`), ['640x360'], 'ladder capped at the source height');

@@ -80,7 +80,7 @@ describe('push dispatch', { skip: !HAS_FFMPEG && 'ffmpeg is not installed (apt-g
       if (encoding.status === 'ready' || encoding.status === 'error') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.deepEqual(encoding, { status: 'ready', progress: 100, error: null });
+    assert.deepEqual(encoding, { status: 'ready', progress: 100, error: null, log: null });
     assert.deepEqual(deliveries.map((d) => [d.status, d.verified, d.attempt]), [[503, true, 1], [202, true, 2]]);
   });
 });

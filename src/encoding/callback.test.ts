@@ -95,7 +95,7 @@ describe('encoding callbacks and live status', () => {
     assert.equal(foreign.body.data.reason, 'other_job');
 
     const v = await t.request('GET', `/api/v1/videos/${video.slug}`, { headers: owner.auth });
-    assert.deepEqual(v.body.data.encoding, { status: 'ready', progress: 100, error: null });
+    assert.deepEqual(v.body.data.encoding, { status: 'ready', progress: 100, error: null, log: null });
     assert.equal(v.body.data.duration, 12);
     assert.match(v.body.data.thumbnail, new RegExp(`/media/t/[^/]+/encodings/${video.id}/poster\\.jpg$`), 'a signed URL of the poster');
   });
@@ -107,7 +107,7 @@ describe('encoding callbacks and live status', () => {
     const res = await post({ type: 'encoding.error', video_id: id, job_id: encoding_job_id, error: { code: 'no_video_stream', message: 'ffmpeg found nothing to encode' } });
     assert.equal(res.body.data.status, 'error');
     const v = await t.request('GET', `/api/v1/videos/${id}`, { headers: owner.auth });
-    assert.deepEqual(v.body.data.encoding, { status: 'error', progress: null, error: { code: 'no_video_stream', message: 'ffmpeg found nothing to encode' } });
+    assert.deepEqual(v.body.data.encoding, { status: 'error', progress: null, error: { code: 'no_video_stream', message: 'ffmpeg found nothing to encode' }, log: null });
   });
 
   it('refuses outputs outside the video prefix, unknown videos and malformed events (signed but wrong)', async () => {
