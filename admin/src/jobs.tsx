@@ -34,12 +34,25 @@ export const EncodeAgainButton = () => {
   return video ? <EncodeAgain videoId={video.id} status={video.encoding.status} /> : null;
 };
 
+/** The end of the encoder's log (Esup-Runner's script_output), folded: it is long. */
+const LogTail = () => {
+  const job = useRecordContext<{ log: string | null }>();
+  if (!job?.log) return null;
+  return (
+    <details onClick={(e) => e.stopPropagation()}>
+      <summary>log</summary>
+      <pre style={{ maxHeight: '20em', maxWidth: '40em', overflow: 'auto', fontSize: '0.75em', whiteSpace: 'pre-wrap' }}>{job.log}</pre>
+    </details>
+  );
+};
+
 const filters = [<SelectInput source="status" key="status" alwaysOn choices={['queued', 'processing', 'ready', 'error'].map((s) => ({ id: s, name: s }))} />];
 
 export const JobList = () => (
   <List filters={filters} sort={{ field: 'id', order: 'DESC' }}><Datagrid bulkActionButtons={false} rowClick={false}>
     <TextField source="video.title" label="video" /><TextField source="video.owner" label="owner" /><TextField source="status" />
     <NumberField source="progress" /><FunctionField label="error" render={(j: any) => (j.error ? `${j.error.code}: ${j.error.message}` : '')} />
+    <LogTail />
     <FunctionField label="attempts" render={(j: any) => `${j.attempts} / ${j.max_attempts}`} /><TextField source="encoder" />
     <DateField source="updated_at" showTime /><RetryButton />
   </Datagrid></List>
