@@ -96,7 +96,7 @@ describe('database restart during dispatch', { skip }, () => {
 
     for (const slug of [first, second]) {
       const final = await waitFor(slug, settled, 120_000);
-      assert.deepEqual(final, { status: 'ready', progress: 100, error: null }, slug);
+      assert.deepEqual(final, { status: 'ready', progress: 100, error: null, log: null }, slug);
     }
     assert.equal((await t.request('GET', '/api/v1/ready')).status, 200);
     await assertEachJobCompletedOnce([first, second]);
@@ -110,7 +110,7 @@ describe('database restart during dispatch', { skip }, () => {
     await sleep(500);
     const third = await upload(clips.short!, 'third');
     const final = await waitFor(third, settled, 90_000);
-    assert.deepEqual(final, { status: 'ready', progress: 100, error: null });
+    assert.deepEqual(final, { status: 'ready', progress: 100, error: null, log: null });
     await assertEachJobCompletedOnce([third]);
   });
 

@@ -73,7 +73,7 @@ describe('encoder process killed mid-job', { skip: !HAS_FFMPEG && 'ffmpeg is not
 
     startEncoder('rescuer');
     const final = await waitFor((e) => e.status === 'ready' || e.status === 'error', 180_000);
-    assert.deepEqual(final, { status: 'ready', progress: 100, error: null });
+    assert.deepEqual(final, { status: 'ready', progress: 100, error: null, log: null });
     const job = await t.app.dbh.db.selectFrom('videos').select('encoding_job_id').where('slug', '=', slug).executeTakeFirstOrThrow();
     const settled = await t.app.jobs.encodingJob(job.encoding_job_id!);
     assert.equal(settled?.state, 'completed');

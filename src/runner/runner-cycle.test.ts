@@ -157,3 +157,28 @@ describe('encoding on Esup-Runner (fake Runner Managers)', { skip: !HAS_FFMPEG &
     assert.equal(cfg.tracks[0].lang, 'fr');
   });
 });
+
+describe('encoding on Esup-Runner, results stored on S3', { skip: !HAS_FFMPEG && 'ffmpeg is not installed' }, () => {
+  it('the import streams every file into the bucket; the player config and byte ranges work from there', async () => {
+    const { startS3 } = await import('../test-support/s3.ts');
+    const s3 = await startS3();
+    const env = await startRunnerEnv(s3.env);
+    try {
+      const teacher = await createUser(env.t, 'teacher', { is_staff: true });
+      const video = await env.upload(teacher);
+      assert.equal((await env.encodingOf(teacher, video.slug, 'ready')).status, 'ready');
+      const cfg = (await env.t.request('GET', `/api/v1/videos/${video.slug}/config`, { headers: teacher.auth })).body.data;
+      const rung = await (await fetch(new URL('360p_source.m3u8', cfg.hls.master))).text();
+      const [, length, offset] = /#EXT-X-BYTERANGE:(\d+)@(\d+)/.exec(rung)!;
+      const segment = await fetch(new URL('360p_source.ts', cfg.hls.master), { headers: { range: `bytes=${offset}-${Number(offset) + Number(length) - 1}` } });
+      assert.equal(segment.status, 206);
+      assert.equal((await segment.arrayBuffer()).byteLength, Number(length));
+      const keys: string[] = [];
+      for await (const o of env.t.app.storage.list(`encodings/${video.id}/`)) keys.push(o.key);
+      assert.ok(keys.some((k) => k.endsWith('/master.m3u8')) && keys.some((k) => k.endsWith('.ts')), keys.join());
+    } finally {
+      await env.close();
+      await s3.close();
+    }
+  });
+});

@@ -30,13 +30,15 @@ describe('Esup-Runner failures', { skip: !HAS_FFMPEG && 'ffmpeg is not installed
 
   const taskOf = async (videoId: number) => env.t.app.dbh.db.selectFrom('runner_tasks').selectAll().where('video_id', '=', videoId)
     .orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-  /** Waits until the video's latest task is past `until` (100 ms steps, 10 s at most). */
+  /** Waits until the video has a task (the dispatcher takes the job a moment after the upload) past `until` (100 ms steps, 10 s at most). */
   const taskPast = async (videoId: number, until: string[]) => {
-    let row = await taskOf(videoId);
-    for (let i = 0; i < 100 && until.includes(row.status); i++) {
+    const latest = () => env.t.app.dbh.db.selectFrom('runner_tasks').selectAll().where('video_id', '=', videoId).orderBy('created_at', 'desc').executeTakeFirst();
+    let row = await latest();
+    for (let i = 0; i < 100 && (!row || until.includes(row.status)); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      row = await taskOf(videoId);
+      row = await latest();
     }
+    assert.ok(row, 'the job was handed to a manager');
     return row;
   };
 
@@ -65,7 +67,8 @@ describe('Esup-Runner failures', { skip: !HAS_FFMPEG && 'ffmpeg is not installed
     const video = await env.upload(teacher);
     const row = await taskPast(video.id, ['dispatching']);
     // The runner has finished (silently): a notify now is a true one.
-    for (let i = 0; i < 100 && managers[0]!.tasks.get(row.task_id!)?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && managers[0]!.tasks.get(row.task_id!)?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(managers[0]!.tasks.get(row.task_id!)?.status, 'completed', 'the runner finished');
     const body = { task_id: row.task_id, status: 'completed', error_message: null, script_output: 'log' };
     for (const [token, status, code] of [[null, 401, 'invalid_token'], ['wrong-token-0000', 401, 'invalid_token'], [TOKENS[1]!, 404, 'not_found']] as const) {
       const res = await notify(t, body, token);
