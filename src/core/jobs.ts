@@ -55,6 +55,12 @@ export interface Jobs {
   waitForJob(queue: string, ms: number): Promise<void>;
   /** One encoding job with its state and retry count, or null (pg-boss deletes jobs some time after they end). */
   encodingJob(id: string): Promise<JobWithMetadata<VideoEncodeJob> | null>;
+  /**
+   * Runs `handle` on the jobs of a queue one at a time, as they come: woken at
+   * once by a job committed on this node (notify), polling every `idleMs` for
+   * the others'. Returns the function that stops it.
+   */
+  consume<T extends object>(queue: string, handle: (job: JobWithMetadata<T>) => Promise<void>, opts?: { idleMs?: number }): () => void;
   /** Cancels a job still waiting (superseded source). */
   cancel(queue: string, id: string): Promise<void>;
   stop(): Promise<void>;
@@ -100,19 +106,20 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
     }
   };
   const wake = new EventEmitter().setMaxListeners(0);
+  const waitForJob = (queue: string, ms: number) => new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wake.off(queue, done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wake.once(queue, done);
+  });
   return {
     boss,
     ready,
     notify: (queue) => void wake.emit(queue),
-    waitForJob: (queue, ms) => new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wake.off(queue, done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake.once(queue, done);
-    }),
+    waitForJob,
     async enqueueEncoding(tx, job, opts = {}) {
       await whenReady();
       const id = await boss.send(QUEUES.videoEncode, job, { db: fromKysely(tx), ...(opts.startAfterS ? { startAfter: opts.startAfterS } : {}) });
@@ -134,6 +141,24 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
     async encodingJob(id) {
       const [job] = await boss.findJobs<VideoEncodeJob>(QUEUES.videoEncode, { id });
       return job ?? null;
+    },
+    consume(queue, handle, consumeOpts = {}) {
+      let stopping = false;
+      const loop = async () => {
+        await ready;
+        while (!stopping) {
+          const [job] = await boss.fetch(queue, { batchSize: 1, includeMetadata: true }).catch(() => []);
+          if (!job) {
+            await waitForJob(queue, consumeOpts.idleMs ?? 1000);
+            continue;
+          }
+          await handle(job as never).catch((err: unknown) => log.error({ err, queue, job: job.id }, 'job handler failed'));
+        }
+      };
+      void loop().catch((err: unknown) => log.error({ err, queue }, 'job consumer stopped'));
+      return () => {
+        stopping = true;
+      };
     },
     async cancel(queue, id) {
       await whenReady();

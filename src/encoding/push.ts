@@ -19,44 +19,30 @@ export async function startPushDispatch(app: FastifyInstance, url: string): Prom
   const encoderId = randomUUID();
   await app.dbh.db.insertInto('encoders').values({ id: encoderId, name: `push:${new URL(url).host}`, token_hash: sha256(token) }).execute();
   const base = app.config.PUBLIC_URL.replace(/\/$/, '');
-  let stopped = false;
-
-  const loop = async () => {
-    await app.jobs.ready;
-    while (!stopped) {
-      const [job] = await app.jobs.boss.fetch<VideoEncodeJob>(QUEUES.videoEncode, { batchSize: 1 }).catch(() => []);
-      if (!job) {
-        await app.jobs.waitForJob(QUEUES.videoEncode, 1000);
-        continue;
-      }
-      const video = await app.dbh.db.selectFrom('videos').select(['id', 'encoding_job_id', 'encoding_status', 'source_filename', 'source_size', 'deleted_at'])
-        .where('id', '=', job.data.video_id).executeTakeFirst();
-      if (!isCurrent(video, job.id)) {
-        await app.jobs.boss.complete(QUEUES.videoEncode, job.id);
-        continue;
-      }
-      const payload = JSON.stringify({ ...(await takeJob(app, job.id, video, encoderId, base)), encoder_token: token });
-      const id = `job_${job.id}_${randomUUID()}`;
-      const now = new Date();
-      let accepted = false;
-      try {
-        const res = await fetch(url, {
-          method: 'POST', body: payload, signal: AbortSignal.timeout(10_000),
-          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, payload) },
-        });
-        accepted = res.ok;
-        if (!accepted) app.log.warn({ status: res.status, job: job.id }, 'push encoder refused the job');
-      } catch (err) {
-        app.log.warn({ err, job: job.id }, 'push encoder unreachable');
-      }
-      if (!accepted) {
-        await app.dbh.db.deleteFrom('encoding_leases').where('job_id', '=', job.id).execute();
-        await app.jobs.boss.fail(QUEUES.videoEncode, job.id, { reason: 'push_refused' });
-      }
+  return app.jobs.consume<VideoEncodeJob>(QUEUES.videoEncode, async (job) => {
+    const video = await app.dbh.db.selectFrom('videos').select(['id', 'encoding_job_id', 'encoding_status', 'source_filename', 'source_size', 'deleted_at'])
+      .where('id', '=', job.data.video_id).executeTakeFirst();
+    if (!isCurrent(video, job.id)) {
+      await app.jobs.boss.complete(QUEUES.videoEncode, job.id);
+      return;
     }
-  };
-  void loop().catch((err: unknown) => app.log.error({ err }, 'push dispatch stopped'));
-  return () => {
-    stopped = true;
-  };
+    const payload = JSON.stringify({ ...(await takeJob(app, job.id, video, encoderId, base)), encoder_token: token });
+    const id = `job_${job.id}_${randomUUID()}`;
+    const now = new Date();
+    let accepted = false;
+    try {
+      const res = await fetch(url, {
+        method: 'POST', body: payload, signal: AbortSignal.timeout(10_000),
+        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': webhook.sign(id, now, payload) },
+      });
+      accepted = res.ok;
+      if (!accepted) app.log.warn({ status: res.status, job: job.id }, 'push encoder refused the job');
+    } catch (err) {
+      app.log.warn({ err, job: job.id }, 'push encoder unreachable');
+    }
+    if (!accepted) {
+      await app.dbh.db.deleteFrom('encoding_leases').where('job_id', '=', job.id).execute();
+      await app.jobs.boss.fail(QUEUES.videoEncode, job.id, { reason: 'push_refused' });
+    }
+  });
 }

@@ -213,32 +213,19 @@ export async function importRunnerTask(app: FastifyInstance, runnerTaskId: strin
 
 /** Runs imports as they are queued (woken at once on this node; polling covers the others). */
 export function startImportWorker(app: FastifyInstance): () => void {
-  let stopped = false;
-  const loop = async () => {
-    await app.jobs.ready;
-    while (!stopped) {
-      const [job] = await app.jobs.boss.fetch<RunnerImportJob>(QUEUES.runnerImport, { batchSize: 1, includeMetadata: true }).catch(() => []);
-      if (!job) {
-        await app.jobs.waitForJob(QUEUES.runnerImport, 2000);
-        continue;
-      }
-      try {
-        await importRunnerTask(app, job.data.runner_task_id);
-        await app.jobs.boss.complete(QUEUES.runnerImport, job.id);
-      } catch (err) {
-        const final = err instanceof InvalidResult || job.retryCount >= job.retryLimit;
-        app.log.warn({ err, runner_task_id: job.data.runner_task_id, final }, 'runner result import failed');
-        if (final) {
-          await failImport(app, job.data.runner_task_id, (err as Error).message).catch(() => {});
-          await app.jobs.boss.complete(QUEUES.runnerImport, job.id).catch(() => {});
-        } else {
-          await app.jobs.boss.fail(QUEUES.runnerImport, job.id, { reason: (err as Error).message }).catch(() => {});
-        }
+  return app.jobs.consume<RunnerImportJob>(QUEUES.runnerImport, async (job) => {
+    try {
+      await importRunnerTask(app, job.data.runner_task_id);
+      await app.jobs.boss.complete(QUEUES.runnerImport, job.id);
+    } catch (err) {
+      const final = err instanceof InvalidResult || job.retryCount >= job.retryLimit;
+      app.log.warn({ err, runner_task_id: job.data.runner_task_id, final }, 'runner result import failed');
+      if (final) {
+        await failImport(app, job.data.runner_task_id, (err as Error).message).catch(() => {});
+        await app.jobs.boss.complete(QUEUES.runnerImport, job.id).catch(() => {});
+      } else {
+        await app.jobs.boss.fail(QUEUES.runnerImport, job.id, { reason: (err as Error).message }).catch(() => {});
       }
     }
-  };
-  void loop().catch((err: unknown) => app.log.error({ err }, 'runner import worker stopped'));
-  return () => {
-    stopped = true;
-  };
+  }, { idleMs: 2000 });
 }

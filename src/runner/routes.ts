@@ -80,28 +80,16 @@ export async function runnerRoutes(app: FastifyInstance) {
 
   if (!enabled) return;
   // Dispatch: the same durable queue as the other backends, handed to the managers.
-  let stopped = false;
-  const dispatchLoop = async () => {
-    await app.jobs.ready;
-    while (!stopped) {
-      const [job] = await app.jobs.boss.fetch<VideoEncodeJob>(QUEUES.videoEncode, { batchSize: 1 }).catch(() => []);
-      if (!job) {
-        await app.jobs.waitForJob(QUEUES.videoEncode, 1000);
-        continue;
-      }
-      await dispatchEncoding(app, job).catch(async (err: unknown) => {
-        app.log.error({ err, job: job.id }, 'runner dispatch failed');
-        await app.jobs.boss.fail(QUEUES.videoEncode, job.id, { reason: 'dispatch_failed' }).catch(() => {});
-      });
-    }
-  };
-  void dispatchLoop().catch((err: unknown) => app.log.error({ err }, 'runner dispatch stopped'));
+  const stopDispatch = app.jobs.consume<VideoEncodeJob>(QUEUES.videoEncode, (job) => dispatchEncoding(app, job).catch(async (err: unknown) => {
+    app.log.error({ err, job: job.id }, 'runner dispatch failed');
+    await app.jobs.boss.fail(QUEUES.videoEncode, job.id, { reason: 'dispatch_failed' }).catch(() => {});
+  }));
   const stopImports = startImportWorker(app);
   const everyMs = Math.min(60_000, Math.max(500, app.config.RUNNER_RECONCILE_AFTER_S * 500));
   const timer = setInterval(() => void reconcileRunnerTasks(app).catch((err: unknown) => app.log.warn({ err }, 'runner reconciler failed')), everyMs);
   timer.unref();
   app.addHook('onClose', async () => {
-    stopped = true;
+    stopDispatch();
     stopImports();
     clearInterval(timer);
   });
