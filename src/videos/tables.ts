@@ -38,6 +38,8 @@ export interface VideosTable {
   encoding_updated_at: Date | null;
   deleted_at: Date | null;
   purged_at: Generated<Date | null>;
+  /** Pod's obsolescence date (kept from V4 imports). */
+  date_delete: Generated<string | null>;
   /** The tail of the encoder's log when it failed (Esup-Runner's script_output). */
   encoding_log: Generated<string | null>;
   updated_at: Generated<Date>;

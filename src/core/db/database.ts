@@ -9,6 +9,7 @@ import type { EncodersTable, EncodingEventsTable, EncodingLeasesTable } from '..
 import type { VideoChaptersTable, VideoTracksTable } from '../../delivery/tables.ts';
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 import type { RunnerTasksTable } from '../../runner/tables.ts';
+import type { MigrationMapTable } from '../../migration/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -38,4 +39,5 @@ export interface Database extends VideoLinkTables, ChannelLinkTables {
   video_tracks: VideoTracksTable;
   video_chapters: VideoChaptersTable;
   runner_tasks: RunnerTasksTable;
+  migration_map: MigrationMapTable;
 }
