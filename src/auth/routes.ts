@@ -8,7 +8,7 @@ import { AppError, unauthorized } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { Credentials, User } from '../users/schemas.ts';
 import { userById, userByUsername, userJson } from '../users/queries.ts';
-import { verifyPassword } from './passwords.ts';
+import { hashPassword, isLegacyHash, verifyPassword } from './passwords.ts';
 import { CSRF_COOKIE, issueCsrfToken, requireUser, SESSION_COOKIE, sessionCookieOptions } from './plugin.ts';
 import { consumeRefreshToken, createSession, recordRefreshToken, revokeSession } from './sessions.ts';
 
@@ -42,6 +42,10 @@ export async function authRoutes(app: FastifyInstance) {
     const user = await userByUsername(db(), body.username);
     const valid = await verifyPassword(user?.password_hash, body.password);
     if (!user || !valid || !user.is_active) throw invalidCredentials();
+    // A Django hash kept from a Pod V4 import becomes argon2id at the first sign-in.
+    if (isLegacyHash(user.password_hash)) {
+      await db().updateTable('users').set({ password_hash: await hashPassword(body.password) }).where('id', '=', user.id).execute();
+    }
     return user;
   }
 
