@@ -43,6 +43,7 @@ import { mediaRoutes } from './delivery/media-routes.ts';
 import { oembedRoute } from './delivery/oembed.ts';
 import { trackRoutes } from './delivery/tracks.ts';
 import { runnerRoutes } from './runner/routes.ts';
+import { legacyRoutes } from './migration/legacy-route.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -167,6 +168,7 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(chapterRoutes);
   await app.register(mediaRoutes);
   await app.register(oembedRoute);
+  await app.register(legacyRoutes);
   await app.register(adminRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 
