@@ -60,6 +60,8 @@ export async function importPeople(ctx: ImportContext) {
     ctx.progress('users', ++done, total);
     if (ids.has('auth.user', u.pk)) {
       report.already('auth.user');
+      // Its name stays taken: another V4 user differing only by case is skipped on every run alike.
+      if (typeof u.fields.username === 'string') seenNames.add(u.fields.username.toLowerCase());
       continue;
     }
     batch.push(u);
