@@ -97,7 +97,7 @@ async function importChunk(ctx: ImportContext, chunk: V4Row[], data: BucketData,
   await Promise.all(todo.filter((v) => typeof v.fields.password === 'string' && v.fields.password).map(async (v) => {
     hashes.set(String(v.pk), ctx.dryRun ? 'dry-run' : await hashPassword(String(v.fields.password)));
   }));
-  const prepared: { v: V4Row; keepId: boolean; id: number; outputs: Awaited<ReturnType<typeof videoOutputs>> }[] = [];
+  const prepared: Prepared[] = [];
   for (const v of todo) {
     const keepId = Number.isSafeInteger(Number(v.pk)) && Number(v.pk) > 0 && !taken.has(Number(v.pk));
     // Its id is known before its files are copied: they live under encodings/<id>/.
@@ -108,13 +108,31 @@ async function importChunk(ctx: ImportContext, chunk: V4Row[], data: BucketData,
     prepared.push({ v, keepId, id, outputs });
   }
   const work = async (tx: Tx | null) => {
-    for (const p of prepared) await insertVideo(ctx, tx, p, hashes.get(String(p.v.pk)) ?? null, data);
+    const rows = prepared.map((p) => videoRow(ctx, p, hashes.get(String(p.v.pk)) ?? null));
+    const mapped: { model: string; old: unknown; new: unknown }[] = [];
+    if (tx) {
+      // V4's slug when it starts with the id (it always does in V4) and is free, else pod-api's own.
+      const taken = new Set((await tx.selectFrom('videos').select('slug').where('slug', 'in', rows.map((r) => r.slug)).execute()).map((r) => r.slug));
+      for (const r of rows) if (taken.has(r.slug)) r.slug = videoSlug(r.id, r.title);
+      await tx.insertInto('videos').values(rows).execute();
+      await linkRelations(ctx, tx, prepared);
+    }
+    for (const p of prepared) {
+      if (!p.keepId) report.adjust('V4 id already used by a pod-api video: a new id (old links resolve through /legacy/resolve)', `${p.v.pk} → ${p.id}`);
+      report.imported('video.video');
+      mapped.push({ model: 'video.video', old: p.v.pk, new: p.id });
+      await importChildren(ctx, tx, p.v, p.id, data, mapped);
+    }
+    await ids.record(tx, mapped);
   };
   if (db) await db.transaction().execute(work);
   else await work(null);
 }
 
-async function insertVideo(ctx: ImportContext, tx: Tx | null, p: { v: V4Row; keepId: boolean; id: number; outputs: Awaited<ReturnType<typeof videoOutputs>> }, passwordHash: string | null, data: BucketData) {
+type Prepared = { v: V4Row; keepId: boolean; id: number; outputs: Awaited<ReturnType<typeof videoOutputs>> };
+
+/** The pod-api row of a V4 video, its values checked and mapped (what had to change is reported). */
+function videoRow(ctx: ImportContext, p: Prepared, passwordHash: string | null) {
   const { ids, report } = ctx;
   const f = p.v.fields;
   let title = String(f.title ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 250);
@@ -132,61 +150,53 @@ async function insertVideo(ctx: ImportContext, tx: Tx | null, p: { v: V4Row; kee
     report.adjust('licence not one of the Creative Commons licences pod-api knows, dropped', `${p.v.pk}: ${licence}`);
     licence = null;
   }
-  const o = p.outputs;
-  const values = {
-    slug: 'pending', title, description: String(f.description ?? ''), owner_id: ids.num('auth.user', f.owner)!,
+  const v4Slug = String(f.slug ?? '');
+  const o = p.outputs.outputs;
+  const source = p.outputs.source;
+  const dateAdded = f.date_added ? new Date(f.date_added) : new Date();
+  const groups = Array.isArray(f.restrict_access_to_groups) && f.restrict_access_to_groups.some((g: unknown) => ids.has('authentication.accessgroup', g));
+  return {
+    id: p.id,
+    slug: p.keepId && SLUG.test(v4Slug) && v4Slug.startsWith(String(p.v.pk).padStart(4, '0')) ? v4Slug : videoSlug(p.id, title),
+    title, description: String(f.description ?? ''), owner_id: ids.num('auth.user', f.owner)!,
     type_id: f.type !== null && f.type !== undefined ? ids.num('video.type', f.type) ?? null : null,
-    date_added: f.date_added ? new Date(f.date_added) : new Date(), date_evt: typeof f.date_evt === 'string' ? f.date_evt.slice(0, 10) : null,
-    duration: Math.max(0, Math.round(Number(f.duration) || o.outputs?.duration || 0)),
-    is_draft: f.is_draft !== false, is_restricted: Boolean(f.is_restricted), password_hash: passwordHash,
+    date_added: dateAdded, date_evt: typeof f.date_evt === 'string' ? f.date_evt.slice(0, 10) : null,
+    duration: Math.max(0, Math.round(Number(f.duration) || o?.duration || 0)),
+    // Access groups imply "restricted" in pod-api (as Pod's form enforced).
+    is_draft: f.is_draft !== false, is_restricted: Boolean(f.is_restricted) || groups, password_hash: passwordHash,
     allow_downloading: Boolean(f.allow_downloading), is_360: Boolean(f.is_360), licence, main_lang: mainLang,
     cursus: String(f.cursus ?? '0').slice(0, 1) || '0', date_delete: typeof f.date_delete === 'string' ? f.date_delete.slice(0, 10) : null,
-    ...(o.outputs ? {
-      encoding_status: 'ready' as const, encoding_progress: 100, encoding_outputs: JSON.stringify(o.outputs), ready_at: f.date_added ? new Date(f.date_added) : new Date(),
-      encoding_updated_at: new Date(), thumbnail_url: o.outputs.poster,
-    } : { encoding_status: 'pending' as const }),
-    ...(o.source ? { source_key: o.source.key, source_filename: o.source.filename, source_size: o.source.size } : {}),
+    encoding_status: o ? 'ready' as const : 'pending' as const, encoding_progress: o ? 100 : null,
+    encoding_outputs: o ? JSON.stringify(o) : null, ready_at: o ? dateAdded : null, encoding_updated_at: o ? new Date() : null,
+    thumbnail_url: o?.poster ?? null,
+    source_key: source?.key ?? null, source_filename: source?.filename ?? null, source_size: source?.size ?? null,
   };
-  const id = p.id;
-  if (tx) {
-    await tx.insertInto('videos').values({ id, ...values }).execute();
-    // V4's slug when it still starts with the id (it always does in V4), else pod-api's own.
-    const v4Slug = String(f.slug ?? '');
-    const slug = p.keepId && SLUG.test(v4Slug) && v4Slug.startsWith(String(p.v.pk).padStart(4, '0')) ? v4Slug : videoSlug(id, title);
-    const clash = await tx.selectFrom('videos').select('id').where('slug', '=', slug).where('id', '!=', id).executeTakeFirst();
-    await tx.updateTable('videos').set({ slug: clash ? videoSlug(id, title) : slug }).where('id', '=', id).execute();
-    if (!p.keepId) report.adjust('V4 id already used by a pod-api video: a new id (old links resolve through /legacy/resolve)', `${p.v.pk} → ${id}`);
-    await linkRelations(ctx, tx, id, f);
-  }
-  report.imported('video.video');
-  const mapped: { model: string; old: unknown; new: unknown }[] = [{ model: 'video.video', old: p.v.pk, new: id }];
-  await importChildren(ctx, tx, p.v, id, data, mapped);
-  await ids.record(tx, mapped);
 }
 
-async function linkRelations(ctx: ImportContext, tx: Tx, videoId: number, f: Record<string, any>) {
+/** The links of a chunk of videos: one insert per link table, tags included, then their search documents. */
+async function linkRelations(ctx: ImportContext, tx: Tx, prepared: Prepared[]) {
   const { ids } = ctx;
   const many = (list: unknown, model: string) => [...new Set((Array.isArray(list) ? list : []).map((x) => ids.num(model, x)).filter((x): x is number => x !== undefined))];
-  const ownerId = ids.num('auth.user', f.owner);
-  const links: [keyof Database, string, number[]][] = [
-    ['video_additional_owners', 'user_id', many(f.additional_owners, 'auth.user').filter((u) => u !== ownerId)],
-    ['video_groups', 'group_id', many(f.restrict_access_to_groups, 'authentication.accessgroup')],
-    ['video_channels', 'channel_id', many(f.channel, 'video.channel')],
-    ['video_themes', 'theme_id', many(f.theme, 'video.theme')],
-    ['video_disciplines', 'discipline_id', many(f.discipline, 'video.discipline')],
+  const tables: [keyof Database, string, (f: Record<string, any>) => number[]][] = [
+    ['video_additional_owners', 'user_id', (f) => many(f.additional_owners, 'auth.user').filter((u) => u !== ids.num('auth.user', f.owner))],
+    ['video_groups', 'group_id', (f) => many(f.restrict_access_to_groups, 'authentication.accessgroup')],
+    ['video_channels', 'channel_id', (f) => many(f.channel, 'video.channel')],
+    ['video_themes', 'theme_id', (f) => many(f.theme, 'video.theme')],
+    ['video_disciplines', 'discipline_id', (f) => many(f.discipline, 'video.discipline')],
   ];
-  for (const [table, column, list] of links) {
-    if (list.length) await tx.insertInto(table as 'video_tags').values(list.map((x) => ({ video_id: videoId, [column]: x })) as never).onConflict((oc) => oc.doNothing()).execute();
+  for (const [table, column, of] of tables) {
+    const rows = prepared.flatMap((p) => of(p.v.fields).map((x) => ({ video_id: p.id, [column]: x })));
+    if (rows.length) await tx.insertInto(table as 'video_tags').values(rows as never).onConflict((oc) => oc.doNothing()).execute();
   }
-  // Access groups imply "restricted" in pod-api (as Pod's form enforced).
-  if (links[1]![2].length) await tx.updateTable('videos').set({ is_restricted: true }).where('id', '=', videoId).execute();
-  const tags = normaliseTags(parseTagString(f.tags)).filter((t) => t.length <= 50);
-  if (tags.length) {
-    await tx.insertInto('tags').values(tags.map((name) => ({ name }))).onConflict((oc) => oc.column('name').doNothing()).execute();
-    const rows = await tx.selectFrom('tags').select('id').where('name', 'in', tags).execute();
-    await tx.insertInto('video_tags').values(rows.map((r) => ({ video_id: videoId, tag_id: r.id }))).onConflict((oc) => oc.doNothing()).execute();
+  const tagsOf = new Map(prepared.map((p) => [p.id, normaliseTags(parseTagString(p.v.fields.tags)).filter((t) => t.length <= 50)]));
+  const names = [...new Set([...tagsOf.values()].flat())];
+  if (names.length) {
+    await tx.insertInto('tags').values(names.map((name) => ({ name }))).onConflict((oc) => oc.column('name').doNothing()).execute();
+    const tagIds = new Map((await tx.selectFrom('tags').select(['id', 'name']).where('name', 'in', names).execute()).map((r) => [r.name, r.id]));
+    const rows = [...tagsOf].flatMap(([videoId, tags]) => tags.map((t) => ({ video_id: videoId, tag_id: tagIds.get(t)! })));
+    await tx.insertInto('video_tags').values(rows).onConflict((oc) => oc.doNothing()).execute();
   }
-  await sql`update videos set search_vector = video_search_document(id) where id = ${videoId}`.execute(tx);
+  await sql`update videos set search_vector = video_search_document(id) where id in (${sql.join(prepared.map((p) => p.id))})`.execute(tx);
 }
 
 /** Tracks, chapters, private links; the rest of V4's per-video data is counted in the report. */
