@@ -37,6 +37,7 @@ const reportFile = values.report ?? `${path.resolve(values.dump)}.report${values
 
 // A progress bar on a terminal; a line every 10 % elsewhere (logs of a batch job).
 const bar = process.stderr.isTTY ? new SingleBar({ format: '{phase} [{bar}] {percentage}% {value}/{total}', hideCursor: true }) : null;
+const started = performance.now();
 let phase = '';
 let lastTenth = -1;
 const progress = (name: string, done: number, total: number) => {
@@ -49,7 +50,7 @@ const progress = (name: string, done: number, total: number) => {
   if (bar) bar.update(done, { phase: name });
   else if (total && Math.floor((done * 10) / total) !== lastTenth) {
     lastTenth = Math.floor((done * 10) / total);
-    console.error(`${name}: ${done}/${total}`);
+    console.error(`${name}: ${done}/${total} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
 };
 

@@ -18,7 +18,13 @@ export class IdMap {
 
   static async load(db: Kysely<Database> | null): Promise<IdMap> {
     const map = new IdMap();
-    if (db) for (const row of await db.selectFrom('migration_map').select(['model', 'old_id', 'new_id']).execute()) map.remember(row.model, row.old_id, row.new_id);
+    if (!db) return map;
+    // A dry run on a database never migrated has no map yet: nothing was imported.
+    const rows = await db.selectFrom('migration_map').select(['model', 'old_id', 'new_id']).execute().catch((err: { code?: string }) => {
+      if (err.code === '42P01') return [];
+      throw err;
+    });
+    for (const row of rows) map.remember(row.model, row.old_id, row.new_id);
     return map;
   }
 
@@ -50,7 +56,9 @@ export class IdMap {
   async record(tx: Db | null, rows: { model: string; old: unknown; new: unknown }[]) {
     for (const r of rows) this.remember(r.model, r.old, r.new);
     if (!tx || !rows.length) return;
-    await tx.insertInto('migration_map').values(rows.map((r) => ({ model: r.model, old_id: String(r.old), new_id: String(r.new) })))
+    // One row per key (the last wins): an upsert may not touch a row twice.
+    const unique = new Map(rows.map((r) => [`${r.model}\u0000${String(r.old)}`, r]));
+    await tx.insertInto('migration_map').values([...unique.values()].map((r) => ({ model: r.model, old_id: String(r.old), new_id: String(r.new) })))
       .onConflict((oc) => oc.columns(['model', 'old_id']).doUpdateSet((eb) => ({ new_id: eb.ref('excluded.new_id') }))).execute();
   }
 

@@ -3,8 +3,8 @@
 // of lectures takes no extra space), a copy otherwise, a streamed upload to
 // S3. A file already in place with the same size is left alone (a resumed
 // import copies nothing twice). A missing file is reported, never fatal.
-import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream, statSync } from 'node:fs';
+import { copyFile, link, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImportContext } from './context.ts';
 
@@ -19,7 +19,9 @@ export function mediaPath(ctx: ImportContext, relative: string): string | null {
 export async function copyIn(ctx: ImportContext, relative: string | null | undefined, key: string): Promise<number | null> {
   if (!relative) return null;
   const source = mediaPath(ctx, relative);
-  const info = source ? await stat(source).catch(() => null) : null;
+  // A synchronous stat: a command-line import has no one else to serve, and an absent file costs
+  // microseconds this way against a thread-pool round trip (400,000 of them for 100,000 videos).
+  const info = source ? statSync(source, { throwIfNoEntry: false }) : undefined;
   if (!source || !info?.isFile()) {
     ctx.report.missing(relative);
     return null;
@@ -52,7 +54,7 @@ export async function copyIn(ctx: ImportContext, relative: string | null | undef
 export async function readText(ctx: ImportContext, relative: string | null | undefined, maxBytes = 4 * 1024 * 1024): Promise<string | null> {
   if (!relative) return null;
   const source = mediaPath(ctx, relative);
-  const info = source ? await stat(source).catch(() => null) : null;
+  const info = source ? statSync(source, { throwIfNoEntry: false }) : undefined;
   if (!source || !info?.isFile() || info.size > maxBytes) return null;
   return readFile(source, 'utf8');
 }

@@ -240,23 +240,21 @@ async function importChildren(ctx: ImportContext, tx: Tx | null, v: V4Row, video
     report.imported('completion.track');
   }
 
+  const chapters = new Map<number, { pk: unknown; title: string }>();
   for (const c of rows('chapter.chapter')) {
     const title = String(c.fields.title ?? '').trim().slice(0, 100);
-    const start = Number(c.fields.time_start);
-    if (!title || !Number.isFinite(start) || start < 0) {
-      report.skip('chapter.chapter', c.pk, 'no title or no valid start');
-      continue;
-    }
+    const start = Math.round(Number(c.fields.time_start) * 1000) / 1000;
+    if (!title || !Number.isFinite(start) || start < 0) report.skip('chapter.chapter', c.pk, 'no title or no valid start');
+    else if (chapters.has(start)) report.skip('chapter.chapter', c.pk, 'another chapter starts at the same time');
+    else chapters.set(start, { pk: c.pk, title });
+  }
+  if (chapters.size) {
     if (tx) {
-      const created = await tx.insertInto('video_chapters').values({ video_id: videoId, title, time_start: start })
-        .onConflict((oc) => oc.columns(['video_id', 'time_start']).doNothing()).returning('id').executeTakeFirst();
-      if (!created) {
-        report.skip('chapter.chapter', c.pk, 'another chapter starts at the same time');
-        continue;
-      }
-      mapped.push({ model: 'chapter.chapter', old: c.pk, new: created.id });
+      const created = await tx.insertInto('video_chapters').values([...chapters].map(([time_start, c]) => ({ video_id: videoId, title: c.title, time_start })))
+        .returning(['id', 'time_start']).execute();
+      for (const row of created) mapped.push({ model: 'chapter.chapter', old: chapters.get(Number(row.time_start))!.pk, new: row.id });
     }
-    report.imported('chapter.chapter');
+    report.imported('chapter.chapter', chapters.size);
   }
 
   const links = rows('video.videoaccesstoken').map((t) => ({ token: String(t.pk), name: String(t.fields.name ?? '').slice(0, 100) || 'V4 private link', model: 'video.videoaccesstoken', pk: t.pk }));
