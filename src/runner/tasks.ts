@@ -97,7 +97,7 @@ export async function handOut(app: FastifyInstance, video: DispatchVideo, task: 
   for (const manager of managers) {
     try {
       const taskId = await executeTask(manager, request, app.config.RUNNER_EXECUTE_TIMEOUT_S * 1000);
-      await app.dbh.db.updateTable('runner_tasks').set({ task_id: taskId, manager_url: manager.url, status: 'running' }).where('id', '=', id).execute();
+      await app.dbh.db.updateTable('runner_tasks').set({ task_id: taskId, manager_url: manager.url, status: 'running' }).where('id', '=', id).where('status', '=', 'dispatching').execute();
       return { accepted: true as const, id, taskId, manager };
     } catch (err) {
       const why = err instanceof ManagerHttpError ? `${err.status} ${err.detail}` : (err as Error).message;
@@ -118,11 +118,13 @@ export async function dispatchEncoding(app: FastifyInstance, job: { id: string; 
     await app.jobs.boss.complete(QUEUES.videoEncode, job.id); // superseded or settled: retired
     return;
   }
+  // Cleared before the hand-out, not after: a runner that fails at once may
+  // notify before handOut returns, and its error must not be wiped.
+  await app.dbh.db.updateTable('videos').set({ encoding_error_code: null, encoding_error_message: null, encoding_log: null })
+    .where('id', '=', video.id).where('encoding_job_id', '=', job.id).execute();
   const outcome = await handOut(app, video, { kind: 'encoding', jobId: job.id });
   if (outcome.accepted) {
     await app.jobs.boss.complete(QUEUES.videoEncode, job.id);
-    await app.dbh.db.updateTable('videos').set({ encoding_error_code: null, encoding_error_message: null, encoding_log: null })
-      .where('id', '=', video.id).where('encoding_job_id', '=', job.id).execute();
     // No progress comes from a runner: `processing` from hand-out to import.
     await applyEncodingEvent(app, `runner:${outcome.id}:accepted`, { type: 'encoding.processing', video_id: video.id, job_id: job.id, progress: 0 });
     return;
