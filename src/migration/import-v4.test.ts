@@ -179,6 +179,10 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.deepEqual([playlist.status, playlist.body.errors[0].code], [410, 'legacy_not_migrated']);
     assert.equal((await resolve('/nothing/here/at/all/')).status, 404);
     assert.equal((await t.request('GET', '/api/v1/legacy/resolve')).status, 400);
+    for (const bad of ['% ', '/video/%E0%A4%A/', 'http://[::1']) {
+      const res = await resolve(bad);
+      assert.deepEqual([res.status, res.body.errors[0].code], [400, 'invalid_url'], bad);
+    }
   });
 
   it('a second run changes nothing', async () => {

@@ -67,11 +67,11 @@ export async function legacyRoutes(app: FastifyInstance) {
   }, async (request) => {
     let pathname: string;
     try {
-      pathname = new URL((request.query as Static<typeof Query>).url, 'http://legacy.invalid').pathname;
+      // decodeURIComponent throws on a stray `%` (`%25+` arrives as `% `): one refusal for both.
+      pathname = decodeURIComponent(new URL((request.query as Static<typeof Query>).url, 'http://legacy.invalid').pathname).replace(/\/{2,}/g, '/');
     } catch {
       throw badRequest('Not a URL', 'query.url', 'invalid_url');
     }
-    pathname = decodeURIComponent(pathname).replace(/\/{2,}/g, '/');
     for (const [pattern, kind] of PATTERNS) {
       const m = pattern.exec(pathname);
       if (!m) continue;
