@@ -1,5 +1,5 @@
 // GET /api/v1/videos/{ref}/config — everything a player needs in one call:
-// HLS master and renditions, mp4 and audio-only sources, subtitle tracks,
+// HLS master and renditions, the DASH MPD (CMAF encodings), mp4 and audio-only sources, subtitle tracks,
 // chapters (JSON + a WebVTT chapters track), poster, thumbnails, storyboard,
 // duration, and when the media URLs expire. Same visibility as the detail
 // (404), plus the watch rule (a password needs an unlock token: 403).
@@ -22,10 +22,19 @@ const Url = Type.String({ format: 'uri' });
 const PlayerConfig = Type.Object({
   video: Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), duration: Type.Integer({ description: 'seconds' }) }),
   encoding: Type.Object({ status: Type.String(), ready: Type.Boolean({ description: 'Playable outputs exist (possibly while a re-encode runs)' }) }),
+  formats: Type.Array(Type.Union([Type.Literal('hls'), Type.Literal('dash'), Type.Literal('mp4'), Type.Literal('audio')]), {
+    description: 'What this video can be played from: choose the first your player supports (dash only for videos encoded as CMAF)',
+  }),
   hls: Type.Union([Type.Object({
     master: Url,
+    type: Type.Literal('application/vnd.apple.mpegurl'),
+    segments: Type.Union([Type.Literal('fmp4'), Type.Literal('mpegts')], { description: 'fmp4: CMAF segments shared with DASH (HLS v7); mpegts: older encodings, Esup-Runner and Pod V4 imports' }),
     renditions: Type.Array(Type.Object({ url: Url, width: Type.Integer(), height: Type.Integer(), bitrate: Type.Integer(), codecs: Type.String() })),
   }), Type.Null()]),
+  dash: Type.Union([Type.Object({
+    manifest: Url,
+    type: Type.Literal('application/dash+xml'),
+  }), Type.Null()], { description: 'A DASH MPD over the same CMAF segments as the HLS playlists; null for videos without CMAF (re-encode to add it)' }),
   mp4: Type.Array(Type.Object({ url: Url, height: Type.Integer(), type: Type.Literal('video/mp4') })),
   audio: Type.Union([Type.Object({ url: Url, type: Type.Union([Type.Literal('audio/mp4'), Type.Literal('audio/mpeg')]), codecs: Type.String() }), Type.Null()]),
   tracks: Type.Array(Type.Object({
@@ -68,10 +77,17 @@ export async function playerConfigRoute(app: FastifyInstance) {
     const data: Static<typeof PlayerConfig> = {
       video: { id: row.id, slug: row.slug, title: row.title, duration: row.duration },
       encoding: { status: row.encoding_status, ready: Boolean(outputs) },
+      formats: [
+        ...(outputs?.hls_master ? ['hls' as const] : []), ...(outputs?.dash_manifest ? ['dash' as const] : []),
+        ...(outputs?.mp4.length ? ['mp4' as const] : []), ...(outputs?.audio ? ['audio' as const] : []),
+      ],
       hls: outputs?.hls_master ? {
         master: media.url(outputs.hls_master),
+        type: 'application/vnd.apple.mpegurl' as const,
+        segments: outputs.packaging === 'cmaf' ? 'fmp4' as const : 'mpegts' as const,
         renditions: outputs.renditions.map((r) => ({ url: media.url(r.playlist), width: r.width, height: r.height, bitrate: r.bitrate, codecs: r.codecs })),
       } : null,
+      dash: outputs?.dash_manifest ? { manifest: media.url(outputs.dash_manifest), type: 'application/dash+xml' as const } : null,
       mp4: (outputs?.mp4 ?? []).map((m) => ({ url: media.url(m.key), height: m.height, type: 'video/mp4' as const })),
       audio: outputs?.audio ? { url: media.url(outputs.audio.key), type: outputs.audio.key.endsWith('.mp3') ? 'audio/mpeg' : 'audio/mp4', codecs: outputs.audio.codecs } : null,
       tracks: [

@@ -150,7 +150,7 @@ describe('player config', () => {
     const res = await config(v.unencoded, owner.auth);
     assert.equal(res.status, 200);
     assert.deepEqual({ ...res.body.data, video: null, access: null }, {
-      video: null, access: null, encoding: { status: 'pending', ready: false }, hls: null, mp4: [], audio: null,
+      video: null, access: null, encoding: { status: 'pending', ready: false }, formats: [], hls: null, dash: null, mp4: [], audio: null,
       tracks: [], chapters: [], chapters_vtt: null, poster: null, thumbnails: [], storyboard_vtt: null,
     });
   });

@@ -60,6 +60,17 @@ for (const mode of ['app', 'redirect'] as const) {
       }
     });
 
+    it('a DASH MPD and a storyboard WebVTT stay under the signed prefix (what they reference resolves there)', async () => {
+      const id = cfg.video.id;
+      await t.app.storage.put(`encodings/${id}/cmaf/manifest.mpd`, Buffer.from('<?xml version="1.0"?><MPD/>'));
+      await t.app.storage.put(`encodings/${id}/storyboard.vtt`, Buffer.from('WEBVTT\n'));
+      for (const [rel, type] of [['cmaf/manifest.mpd', 'application/dash+xml'], ['storyboard.vtt', 'text/vtt; charset=utf-8']]) {
+        const res = await fetch(new URL(`../${rel}`, cfg.hls.master), { redirect: 'manual' });
+        assert.equal(res.status, 200, rel);
+        assert.equal(res.headers.get('content-type'), type);
+      }
+    });
+
     it('refuses bad tokens before touching S3', async () => {
       const tampered = await fetch(cfg.mp4[0].url.replace(/\.[\w-]{22}\//, '.AAAAAAAAAAAAAAAAAAAAAA/'), { redirect: 'manual' });
       assert.equal(tampered.status, 403);

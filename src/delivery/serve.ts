@@ -14,6 +14,7 @@ import { assertKey, StorageKeyError } from '../core/storage/storage.ts';
 
 export const MEDIA_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
+  '.mpd': 'application/dash+xml',
   '.ts': 'video/mp2t',
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
@@ -27,6 +28,13 @@ export const MEDIA_TYPES: Record<string, string> = {
   '.webp': 'image/webp',
   '.json': 'application/json',
 };
+
+/**
+ * Files that reference others by relative URL (playlists, the MPD, the
+ * storyboard's WebVTT): served under the signed prefix even in redirect
+ * mode, so what they reference resolves under it too.
+ */
+const REFERENCING = new Set(['.m3u8', '.mpd', '.vtt']);
 
 export interface ServeOptions {
   /** Cache-Control of a successful answer. */
@@ -56,7 +64,7 @@ export async function serveMedia(app: FastifyInstance, request: FastifyRequest, 
     // nginx serves the file (ranges, sendfile); it keeps these headers.
     return reply.header('content-type', type).header('x-accel-redirect', `${app.config.MEDIA_ACCEL_PREFIX}${key}`).code(200).send('');
   }
-  if (mode === 'redirect' && app.storage.signedUrl && ext !== '.m3u8') {
+  if (mode === 'redirect' && app.storage.signedUrl && !REFERENCING.has(ext)) {
     const url = await app.storage.signedUrl(key, Math.max(60, Math.min(opts.ttlSeconds, 3600)));
     return reply.code(302).header('location', url).send('');
   }

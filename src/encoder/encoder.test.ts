@@ -15,6 +15,8 @@ import { createUser, type TestUser } from '../test-support/users.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { runEncoder } from './worker.ts';
 import { makeClip } from '../test-support/media.ts';
+import { markEncoded } from '../test-support/encoded.ts';
+import { openEventStream } from '../test-support/sse.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -82,15 +84,26 @@ describe('upload → reference encoder → ready (end to end)', { skip: !HAS_FFM
       for await (const c of await t.app.storage.get(key)) chunks.push(Buffer.from(c as Uint8Array));
       return Buffer.concat(chunks);
     };
+    // CMAF: one set of fMP4 segments behind the HLS (v7) master and the DASH MPD.
+    assert.equal(outputs.packaging, 'cmaf');
     const master = (await read(outputs.hls_master)).toString();
-    assert.match(master, /#EXTM3U/);
+    assert.match(master, /#EXT-X-VERSION:7/);
     assert.match(master, /RESOLUTION=640x360/);
-    assert.match(master, /360p\.m3u8/);
     const variant = (await read(outputs.renditions[0].playlist)).toString();
     assert.match(variant, /#EXT-X-ENDLIST/);
-    const segments = [...variant.matchAll(/^(360p_\d+\.ts)$/gm)].map((m) => m[1]);
-    assert.ok(segments.length >= 2, variant);
-    for (const s of segments) assert.ok((await t.app.storage.stat(`encodings/${id}/hls/${s}`))?.size, s);
+    // One fragmented MP4 per rendition: the init segment, then media segments, by byte range.
+    assert.match(variant, /#EXT-X-MAP:URI="360p\.mp4",BYTERANGE="\d+@0"/);
+    const ranges = [...variant.matchAll(/^#EXT-X-BYTERANGE:(\d+)@(\d+)\n360p\.mp4$/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    assert.ok(ranges.length >= 2, variant);
+    const file = await t.app.storage.stat(`encodings/${id}/cmaf/360p.mp4`);
+    const [lastLength, lastOffset] = ranges.at(-1)!;
+    assert.equal(file?.size, lastLength + lastOffset, 'the segments cover the file to its end');
+    const mpd = (await read(outputs.dash_manifest)).toString();
+    assert.match(mpd, /urn:mpeg:dash:profile:isoff-live:2011/);
+    assert.deepEqual([...mpd.matchAll(/<BaseURL>([^<]+)<\/BaseURL>/g)].map((m) => m[1]), ['360p.mp4', 'audio.m4a'], 'the same files as the HLS playlists');
+    const storyboard = (await read(outputs.storyboard.vtt)).toString();
+    assert.match(storyboard, /^WEBVTT\n\n00:00:00\.000 --> 00:00:01\.000\nstoryboard\.jpg#xywh=0,0,160,90\n/);
+    assert.ok((await t.app.storage.stat(`encodings/${id}/storyboard.jpg`))!.size > 1_000);
     assert.equal(outputs.mp4[0].height, 360);
     assert.ok((await t.app.storage.stat(outputs.mp4[0].key))!.size > 10_000);
     assert.ok((await t.app.storage.stat(outputs.audio.key))!.size > 1_000);
@@ -100,5 +113,38 @@ describe('upload → reference encoder → ready (end to end)', { skip: !HAS_FFM
     const poster = await fetch(video.body.data.thumbnail);
     assert.equal(poster.status, 200);
     assert.equal(poster.headers.get('content-type'), 'image/jpeg');
+  });
+
+  it('a video encoded before CMAF (MPEG-TS HLS, no DASH) is upgraded by POST /encode', { timeout: 120_000 }, async () => {
+    const done = await tusUpload(t, clip, { headers: teacher.auth, metadata: { filename: 'ancien.mp4', title: 'Ancien cours' } });
+    const id = Number(done.headers['x-video-id']);
+    const slug = done.headers['x-video-slug']!;
+    // As an encoding from before CMAF left it (the fixture: MPEG-TS HLS only).
+    await markEncoded(t, id);
+    const before = (await t.request('GET', `/api/v1/videos/${slug}/config`, { headers: teacher.auth })).body.data;
+    assert.deepEqual([before.formats, before.dash, before.hls.segments], [['hls', 'mp4', 'audio'], null, 'mpegts']);
+
+    const encoderStop = new AbortController();
+    const encoder = runEncoder({ apiUrl: t.url, registrationToken: REGISTRATION, webhookSecret: SECRET, name: 'upgrade' }, encoderStop.signal).catch(() => {});
+    try {
+      const stream = await openEventStream(`${t.url}/api/v1/videos/${slug}/events`, teacher.auth);
+      try {
+        const queued = await t.request('POST', `/api/v1/videos/${slug}/encode`, { headers: teacher.auth });
+        assert.equal(queued.status, 202, queued.text);
+        // The stream starts with the current state (ready, MPEG-TS): wait for a ready after the re-encode's queued.
+        const states = () => stream.events.filter((e) => e.event === 'encoding').map((e) => e.data.status as string);
+        await stream.waitUntil(() => states().lastIndexOf('ready') > states().indexOf('queued') && states().includes('queued'), 90_000);
+      } finally {
+        await stream.close();
+      }
+    } finally {
+      encoderStop.abort();
+      await encoder;
+    }
+    const after = (await t.request('GET', `/api/v1/videos/${slug}/config`, { headers: teacher.auth })).body.data;
+    assert.deepEqual(after.formats, ['hls', 'dash', 'mp4', 'audio']);
+    assert.equal(after.hls.segments, 'fmp4');
+    assert.match(after.dash.manifest, new RegExp(`/encodings/${id}/cmaf/manifest\\.mpd$`));
+    assert.equal((await fetch(after.dash.manifest)).status, 200);
   });
 });

@@ -17,6 +17,11 @@ const Key = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\w.-]+(/[\
 export const EncodingOutputs = Type.Object({
   // Absent for an audio-only result without HLS (Esup-Runner makes an m4a only).
   hls_master: Type.Optional(Key),
+  // A DASH MPD over the same CMAF segments as the HLS playlists (reference encoder since issue L).
+  dash_manifest: Type.Optional(Key),
+  packaging: Type.Optional(Type.Union([Type.Literal('cmaf'), Type.Literal('mpegts')], {
+    description: 'Segment format behind the manifests: cmaf (fMP4, HLS v7 + DASH) or mpegts (HLS only; the default when absent)',
+  })),
   renditions: Type.Array(Type.Object({
     playlist: Key,
     width: Type.Integer({ minimum: 1, maximum: 16_384 }),
@@ -71,7 +76,7 @@ export function decide(current: { status: EncodingStatus; progress: number | nul
 export function outputsOutsidePrefix(videoId: number, o: EncodingOutputs): { field: string; key: string } | null {
   const prefix = `encodings/${videoId}/`;
   const keys: [string, string][] = [
-    ...(o.hls_master ? [['hls_master', o.hls_master] as [string, string]] : []), ...o.renditions.map((r, i): [string, string] => [`renditions.${i}.playlist`, r.playlist]),
+    ...(o.hls_master ? [['hls_master', o.hls_master] as [string, string]] : []), ...(o.dash_manifest ? [['dash_manifest', o.dash_manifest] as [string, string]] : []), ...o.renditions.map((r, i): [string, string] => [`renditions.${i}.playlist`, r.playlist]),
     ...o.mp4.map((m, i): [string, string] => [`mp4.${i}.key`, m.key]), ...(o.audio ? [['audio.key', o.audio.key] as [string, string]] : []),
     ...o.thumbnails.map((k, i): [string, string] => [`thumbnails.${i}`, k]), ...(o.poster ? [['poster', o.poster] as [string, string]] : []),
     ...o.subtitles.map((s, i): [string, string] => [`subtitles.${i}.key`, s.key]), ...(o.storyboard ? [['storyboard.vtt', o.storyboard.vtt] as [string, string]] : []),

@@ -40,7 +40,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   include /etc/nginx/mime.types;
-  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; video/iso.segment m4s; text/vtt vtt; }
+  types { application/vnd.apple.mpegurl m3u8; application/dash+xml mpd; video/mp2t ts; video/iso.segment m4s; text/vtt vtt; }
   access_log off;
   sendfile on;
   tcp_nopush on;
