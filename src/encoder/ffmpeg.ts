@@ -1,11 +1,11 @@
 // The reference encoder's media work, with the system ffmpeg/ffprobe
 // (Debian: apt-get install ffmpeg). One ffmpeg process decodes the source
 // once and makes the whole ladder as CMAF, with both a DASH MPD and HLS (v7)
-// playlists over the same segments, plus the storyboard sprite (ladder.ts);
-// the download MP4 and the audio file are then remuxed from those segments
-// (packaging.ts), so nothing is encoded twice. Then a poster, thumbnails and
-// embedded subtitles as WebVTT. Works on a local copy of the source
-// (worker.ts downloads it once).
+// playlists over the same files, plus the storyboard sprite (ladder.ts). The
+// download MP4 and the audio file are then remuxed from those files
+// (packaging.ts names them), so nothing is encoded twice; the poster and
+// thumbnails are taken from the 720p rung; embedded subtitles become WebVTT.
+// Works on a local copy of the source (worker.ts downloads it once).
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -55,13 +55,14 @@ export async function encode(source: string, workDir: string, prefix: string, pr
   const variants = await finishCmaf(cmafDir, [...rungs.map((r) => r.name), ...(audio ? ['audio'] : [])]);
   const cmafFile = (name: string) => path.join(cmafDir, renditionFile(name));
 
+  // The rung up to 720p: the download MP4, and where the images are taken from (a keyframe every
+  // 2 s: a seek decodes at most 2 s of 720p, where the source may have 10 s GOPs of 1080p or more).
+  const medium = rungs.reduce((best, r) => (r.height <= 720 ? r : best), rungs[0]);
   const mp4: EncodingOutputs['mp4'] = [];
-  if (size) {
-    // The download: the highest rung up to 720p, with the audio, remuxed (not encoded again) into one faststart MP4.
-    const rung = rungs.reduce((best, r) => (r.height <= 720 ? r : best), rungs[0]!);
-    await run(['-i', cmafFile(rung.name), ...(audio ? ['-i', cmafFile('audio')] : []),
-      '-map', '0:v:0', ...(audio ? ['-map', '1:a:0'] : []), '-c', 'copy', '-movflags', '+faststart', path.join(workDir, `${rung.name}.mp4`)]);
-    mp4.push({ key: `${prefix}${rung.name}.mp4`, height: rung.height });
+  if (medium) {
+    await run(['-i', cmafFile(medium.name), ...(audio ? ['-i', cmafFile('audio')] : []),
+      '-map', '0:v:0', ...(audio ? ['-map', '1:a:0'] : []), '-c', 'copy', '-movflags', '+faststart', path.join(workDir, `${medium.name}.mp4`)]);
+    mp4.push({ key: `${prefix}${medium.name}.mp4`, height: medium.height });
   }
   let audioOut: EncodingOutputs['audio'] = null;
   if (audio) {
@@ -71,12 +72,14 @@ export async function encode(source: string, workDir: string, prefix: string, pr
   progress(93);
   const thumbnails: string[] = [];
   let poster: string | null = null;
-  if (size) {
+  if (medium) {
+    const frame = (at: number, scale: string, file: string) =>
+      run(['-ss', String(duration * at), '-i', cmafFile(medium.name), '-frames:v', '1', '-vf', scale, path.join(workDir, file)]);
     for (const [i, at] of [0.25, 0.5, 0.75].entries()) {
-      await run(['-ss', String(duration * at), '-i', source, '-frames:v', '1', '-vf', 'scale=-2:360', path.join(workDir, `thumb-${i + 1}.jpg`)]);
+      await frame(at, 'scale=-2:360', `thumb-${i + 1}.jpg`);
       thumbnails.push(`${prefix}thumb-${i + 1}.jpg`);
     }
-    await run(['-ss', String(duration * 0.1), '-i', source, '-frames:v', '1', '-vf', 'scale=-2:720', path.join(workDir, 'poster.jpg')]);
+    await frame(0.1, 'null', 'poster.jpg');
     poster = `${prefix}poster.jpg`;
   }
   if (storyboard) await writeFile(path.join(workDir, 'storyboard.vtt'), storyboardVtt(storyboard, duration, 'storyboard.jpg'));
