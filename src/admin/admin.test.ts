@@ -16,6 +16,7 @@ import { wavBuffer } from '../test-support/media.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BUILT = existsSync(fileURLToPath(new URL('../../admin/dist/index.html', import.meta.url)));
@@ -23,7 +24,7 @@ const skip = !existsSync(CHROMIUM) ? 'chromium is not installed (apt-get install
 // The README's screenshot is refreshed with ADMIN_SCREENSHOT=1; otherwise it goes to a temporary file.
 const SCREENSHOT = process.env.ADMIN_SCREENSHOT ? fileURLToPath(new URL('../../docs/admin-jobs.png', import.meta.url)) : path.join(tmpdir(), `pod-admin-jobs-${process.pid}.png`);
 
-describe('administration SPA in headless Chromium', { skip }, () => {
+describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEPENDENT }, () => {
   let t: TestApp;
   let browser: Browser;
   let admin: TestUser, teacher: TestUser;

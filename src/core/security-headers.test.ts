@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { markEncoded } from '../test-support/encoded.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser } from '../test-support/users.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe('security headers', () => {
+describe('security headers', { skip: ENGINE_INDEPENDENT }, () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp();

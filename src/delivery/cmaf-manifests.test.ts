@@ -13,13 +13,14 @@ import { parse as parseMpd } from 'mpd-parser';
 import { encodeClip, installClip, type EncodedClip } from '../test-support/cmaf.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 
 interface ByteRange { offset: number; length: number }
 const rangeHeader = (r: ByteRange) => ({ range: `bytes=${r.offset}-${r.offset + r.length - 1}` });
 
-describe('CMAF manifests: HLS and DASH over the same segments', { skip: !HAS_FFMPEG && 'ffmpeg is not installed' }, () => {
+describe('CMAF manifests: HLS and DASH over the same segments', { skip: (!HAS_FFMPEG && 'ffmpeg is not installed') || ENGINE_INDEPENDENT }, () => {
   let t: TestApp;
   let clip: EncodedClip;
   let owner: TestUser, stranger: TestUser;

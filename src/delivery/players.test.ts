@@ -21,6 +21,7 @@ import { nginxUnavailable, startNginx, type Nginx } from '../test-support/nginx.
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { freePort } from '../../bench/lib.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed (apt-get install chromium)'
@@ -58,12 +59,13 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>player</title>
       hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch((e) => window.report.errors.push('play:' + e.message)));
       hls.loadSource(cfg.hls.master);
       hls.attachMedia(video);
-      window.top_rendition = () => { hls.currentLevel = hls.levels.length - 1; return hls.levels.map((l) => l.height); };
+      // nextLevel: the switch an ABR decision makes (at the next fragment, buffer kept), not an emergency flush.
+      window.top_rendition = () => { hls.nextLevel = hls.levels.length - 1; return hls.levels.map((l) => l.height); };
     }
   })().catch((e) => window.report.errors.push('page:' + e.message));
 </script>`;
 
-describe('players in a real browser: hls.js and dash.js on CMAF, signed URLs, app and x-accel', { skip }, () => {
+describe('players in a real browser: hls.js and dash.js on CMAF, signed URLs, app and x-accel', { skip: skip || ENGINE_INDEPENDENT }, () => {
   let page: Server;
   let pageOrigin: string;
   let browser: Browser;

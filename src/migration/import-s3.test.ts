@@ -10,14 +10,12 @@ import { runImport } from './importer.ts';
 import { startS3 } from '../test-support/s3.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { buildV4Fixture, V4_SECRET_KEY, type V4Fixture } from '../test-support/v4-fixture.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
-// The copy into storage does not depend on the database engine: run once, in
-// the embedded pass, to keep the suite's time (import-v4.test.ts runs on both).
-const ON_POSTGRES = Boolean(process.env.TEST_POSTGRES_URL);
 
 describe('importing a Pod V4 instance into S3 storage', {
-  skip: (!HAS_FFMPEG && 'ffmpeg is not installed (the fixture encodes its V4 files)') || (ON_POSTGRES && 'run in the PGlite pass only: storage does not depend on the engine'),
+  skip: (!HAS_FFMPEG && 'ffmpeg is not installed (the fixture encodes its V4 files)') || ENGINE_INDEPENDENT /* the copy into storage; import-v4.test.ts runs on both engines */,
 }, () => {
   let s3: Awaited<ReturnType<typeof startS3>>;
   let t: TestApp;
