@@ -24,7 +24,7 @@ describe('Esup-Runner failures', { skip: !HAS_FFMPEG && 'ffmpeg is not installed
     manager = await createUser(env.t, 'manager', { is_manager: true });
   });
   beforeEach(() => {
-    for (const m of env.managers) Object.assign(m.behaviour, { busy: false, silent: false, failWith: null, duplicateNotify: false, reorder: false, traversal: false, oversize: false, badSha: false });
+    for (const m of env.managers) Object.assign(m.behaviour, { busy: false, silent: false, failWith: null, duplicateNotify: false, reorder: false, traversal: false, oversize: false, badSha: false, statusSaysRunning: false });
   });
   after(() => env?.close());
 
@@ -64,6 +64,8 @@ describe('Esup-Runner failures', { skip: !HAS_FFMPEG && 'ffmpeg is not installed
   it('the notify endpoint: 401 without the token, 404 for an unknown or another manager\'s task, 400 malformed, 415 not JSON', async () => {
     const { t, managers } = env;
     managers[0]!.behaviour.silent = true;
+    // Nor may the reconciler settle it (it asks after RUNNER_RECONCILE_AFTER_S = 2 s): only notifies move it here.
+    managers[0]!.behaviour.statusSaysRunning = true;
     const video = await env.upload(teacher);
     const row = await taskPast(video.id, ['dispatching']);
     // The runner has finished (silently): a notify now is a true one.

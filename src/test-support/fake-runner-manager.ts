@@ -76,6 +76,8 @@ export async function startFakeRunnerManager(opts: { tokens: string[]; taskTypes
     badSha: false,
     /** How long a task "runs" before it ends (ms). */
     delayMs: 0,
+    /** GET /task/status says `running` whatever the task's state (the reconciler then leaves it alone). */
+    statusSaysRunning: false,
   };
   const taskTypes = opts.taskTypes ?? ['encoding'];
 
@@ -276,7 +278,7 @@ export async function startFakeRunnerManager(opts: { tokens: string[]; taskTypes
         const t = tasks.get(status[1]!);
         if (!t) return json(res, 404, { detail: 'Task not found' });
         return json(res, 200, {
-          task_id: t.task_id, runner_id: 'fake-runner-127.0.0.1-8081', status: t.status, etab_name: t.request.etab_name, app_name: t.request.app_name,
+          task_id: t.task_id, runner_id: 'fake-runner-127.0.0.1-8081', status: behaviour.statusSaysRunning ? 'running' : t.status, etab_name: t.request.etab_name, app_name: t.request.app_name,
           app_version: t.request.app_version ?? null, task_type: t.request.task_type, source_url: t.request.source_url, affiliation: t.request.affiliation ?? null,
           parameters: t.request.parameters ?? {}, notify_url: t.request.notify_url, client_token: '***', completion_callback: null, run_id: randomUUID(),
           created_at: t.created_at.replace('Z', ''), updated_at: t.updated_at.replace('Z', ''), error: t.error, script_output: t.script_output,
