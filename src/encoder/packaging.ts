@@ -3,6 +3,7 @@
 // WebVTT written.
 import { readFile, rename as rename_, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { masterVariants } from '../delivery/hls-master.ts';
 import { CMAF, type StoryboardPlan } from './ladder.ts';
 
 export interface Rendition { playlist: string; width: number; height: number; bitrate: number; codecs: string }
@@ -34,17 +35,7 @@ export async function finishCmaf(cmafDir: string, names: string[]): Promise<Rend
   const master = rename(await readFile(masterFile, 'utf8'));
   await writeFile(masterFile, master);
 
-  const variants: Rendition[] = [];
-  const lines = master.split('\n');
-  for (const [i, line] of lines.entries()) {
-    if (!line.startsWith('#EXT-X-STREAM-INF:')) continue;
-    const attr: Record<string, string> = Object.fromEntries([...line.slice('#EXT-X-STREAM-INF:'.length).matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)]
-      .map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')]));
-    const [w, h] = (attr.RESOLUTION ?? '0x0').split('x').map(Number);
-    const uri = lines.slice(i + 1).find((l) => l.trim() && !l.startsWith('#'))!.trim();
-    variants.push({ playlist: uri, width: w!, height: h!, bitrate: Number(attr.BANDWIDTH), codecs: attr.CODECS ?? '' });
-  }
-  return variants;
+  return masterVariants(master).map((v) => ({ playlist: v.uri, width: v.width ?? 0, height: v.height ?? 0, bitrate: v.bandwidth ?? 0, codecs: v.codecs ?? '' }));
 }
 
 /** A rendition's file in the CMAF folder, as finishCmaf named it. */

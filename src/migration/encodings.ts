@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { EncodingOutputs } from '../encoding/state.ts';
 import type { ImportContext } from './context.ts';
 import { copyIn, readText } from './media.ts';
+import { masterVariants, type MasterVariant } from '../delivery/hls-master.ts';
 
 export interface V4Row { pk: unknown; fields: Record<string, any> }
 
@@ -21,24 +22,8 @@ const bitsOf = (rate: unknown) => {
 };
 
 /** The attributes of each variant of a master playlist, by its URI's file name. */
-export function masterAttributes(master: string | null): Map<string, { bandwidth?: number; width?: number; height?: number; codecs?: string }> {
-  const out = new Map<string, { bandwidth?: number; width?: number; height?: number; codecs?: string }>();
-  if (!master) return out;
-  const lines = master.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^#EXT-X-STREAM-INF:(.*)$/.exec(lines[i]!);
-    const uri = lines[i + 1]?.trim();
-    if (!m || !uri || uri.startsWith('#')) continue;
-    const attrs = m[1]!;
-    const resolution = /RESOLUTION=(\d+)x(\d+)/.exec(attrs);
-    out.set(path.basename(uri), {
-      bandwidth: Number(/(?:^|,)BANDWIDTH=(\d+)/.exec(attrs)?.[1]) || undefined,
-      width: resolution ? Number(resolution[1]) : undefined,
-      height: resolution ? Number(resolution[2]) : undefined,
-      codecs: /CODECS="([^"]*)"/.exec(attrs)?.[1],
-    });
-  }
-  return out;
+export function masterAttributes(master: string | null): Map<string, Omit<MasterVariant, 'uri'>> {
+  return new Map((master ? masterVariants(master) : []).map(({ uri, ...attributes }) => [path.basename(uri), attributes]));
 }
 
 export async function videoOutputs(ctx: ImportContext, v: V4Row, children: Map<string, Map<string, V4Row[]>>, renditions: Map<string, Record<string, any>>, videoId: number) {
