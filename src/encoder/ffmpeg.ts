@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { probe, type ProbeSummary } from '../uploads/media-check.ts';
-import { CMAF, rungsFor, singleDecodeArgs, storyboardPlan } from './ladder.ts';
+import { CMAF, rungsFor, singleDecodeArgs, STORYBOARD, storyboardPlan } from './ladder.ts';
 import { finishCmaf, renditionFile, storyboardVtt } from './packaging.ts';
 import type { EncodingOutputs } from '../encoding/state.ts';
 
@@ -82,7 +82,7 @@ export async function encode(source: string, workDir: string, prefix: string, pr
     await frame(0.1, 'null', 'poster.jpg');
     poster = `${prefix}poster.jpg`;
   }
-  if (storyboard) await writeFile(path.join(workDir, 'storyboard.vtt'), storyboardVtt(storyboard, duration, 'storyboard.jpg'));
+  if (storyboard) await writeFile(path.join(workDir, STORYBOARD.vtt), storyboardVtt(storyboard, duration, STORYBOARD.sprite));
   const subtitles: EncodingOutputs['subtitles'] = [];
   for (const [i, s] of info.streams.filter((x) => x.type === 'subtitle').entries()) {
     const lang = /^[a-z]{2,3}$/.test(s.language ?? '') ? s.language! : 'und';
@@ -102,7 +102,7 @@ export async function encode(source: string, workDir: string, prefix: string, pr
       packaging: 'cmaf',
       renditions: variants.filter((v) => v.width > 0).map((v) => ({ ...v, playlist: `${cmaf}${v.playlist}` })),
       mp4, audio: audioOut, thumbnails, poster, duration, subtitles,
-      ...(storyboard ? { storyboard: { vtt: `${prefix}storyboard.vtt` } } : {}),
+      ...(storyboard ? { storyboard: { vtt: `${prefix}${STORYBOARD.vtt}` } } : {}),
     },
   };
 }

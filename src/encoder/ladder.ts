@@ -1,6 +1,7 @@
 // The reference encoder's ladder and its one ffmpeg command: the source is
-// decoded once, scaled down rung by rung (and to the storyboard), each rung encoded with keyframes forced at the same instants (so every rung cuts
-// into segments at the same times and players switch cleanly), the audio
+// decoded once, scaled down rung by rung (and to the storyboard), each rung
+// encoded with keyframes forced at the same instants (so every rung cuts into
+// segments at the same times and players switch cleanly), the audio
 // encoded once as its own rendition; ffmpeg's DASH muxer packages all of it
 // as CMAF and writes both the DASH MPD and the HLS (v7) playlists over the
 // same bytes. One fragmented MP4 file per rendition (its init segment, then
@@ -20,7 +21,7 @@ export const SEGMENT_SECONDS = 4;
 /** A keyframe every 2 s: every segment (4 s) starts on one, in every rung. */
 export const KEYFRAME_SECONDS = 2;
 /** Storyboard tiles: 160 px wide, at most 100 of them in one 10-column sprite. */
-export const STORYBOARD = { width: 160, maxTiles: 100, columns: 10 };
+export const STORYBOARD = { width: 160, maxTiles: 100, columns: 10, sprite: 'storyboard.jpg', vtt: 'storyboard.vtt' };
 
 export interface Rung { name: string; width: number; height: number; videoKbps: number }
 
@@ -86,6 +87,6 @@ export function singleDecodeArgs(source: string, out: string, opts: { rungs: Run
   args.push('-f', 'dash', '-seg_duration', String(SEGMENT_SECONDS), '-use_template', '1', '-use_timeline', '1',
     '-adaptation_sets', sets, '-single_file', '1', '-single_file_name', CMAF.file,
     '-hls_playlist', '1', '-hls_master_name', CMAF.master, `${out}/${CMAF.dir}/${CMAF.manifest}`);
-  if (storyboard) args.push('-map', '[sb]', '-frames:v', '1', '-q:v', '5', `${out}/storyboard.jpg`);
+  if (storyboard) args.push('-map', '[sb]', '-frames:v', '1', '-q:v', '5', `${out}/${STORYBOARD.sprite}`);
   return args;
 }
