@@ -11,6 +11,7 @@ import { ErrorEnvelope } from './core/envelope.ts';
 import { answerFrameworkError, installErrorHandler } from './core/error-handler.ts';
 import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
+import { installContractCheck, type RouteContract } from './core/api-contract.ts';
 import { installValidation } from './core/validation.ts';
 import { redactSecrets } from './core/log-redaction.ts';
 import { installAuth } from './auth/plugin.ts';
@@ -50,6 +51,8 @@ declare module 'fastify' {
     config: Config;
     dbh: DatabaseHandle;
     registeredRoutes: RegisteredRoute[];
+    /** What each operation answers (statuses, error codes): the OpenAPI document and the contract check use it. */
+    routeContracts: Map<string, RouteContract>;
     storage: Storage;
     jobs: Jobs;
     /** Scheduled chores, also callable directly (tests, admin). Filled by the capabilities. */
@@ -62,6 +65,8 @@ export interface BuildOptions {
   database?: DatabaseHandle;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: { write(line: string): void };
+  /** Holds every answer to its operation's documented contract; called with each breach (tests). */
+  contractCheck?: (violation: string) => void;
   /** Extra routes registered before the app is sealed (tests). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -95,8 +100,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.decorate('config', config);
   app.server.headersTimeout = Math.min(config.HEADERS_TIMEOUT_S * 1000, config.REQUEST_TIMEOUT_S * 1000 || Infinity);
-  const { routes, answerUnrouted } = installRouteConventions(app);
+  const { routes, contracts, answerUnrouted } = installRouteConventions(app);
   app.decorate('registeredRoutes', routes);
+  app.decorate('routeContracts', contracts);
+  if (options.contractCheck) installContractCheck(app, contracts, options.contractCheck);
   app.addSchema(ErrorEnvelope);
   installValidation(app);
   installErrorHandler(app, answerUnrouted);

@@ -41,11 +41,12 @@ describe('OpenID Connect sign-in', () => {
   const onApp = (url: string) => url.replace(PUBLIC_URL, t.url);
 
   /** Runs the whole browser dance; returns the final redirect and the browser. */
-  async function ssoLogin(sub: string, next?: string) {
+  async function ssoLogin(sub: string, next?: string, json = false) {
     const browser = new Browser();
-    const start = await browser.fetch(`${t.url}/api/v1/auth/oidc/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
-    assert.equal(start.status, 302);
-    let location = start.headers.get('location')!;
+    const accept = { accept: json ? 'application/json' : 'text/html' };
+    const start = await browser.fetch(`${t.url}/api/v1/auth/oidc/login${next ? `?next=${encodeURIComponent(next)}` : ''}`, { headers: accept });
+    assert.equal(start.status, json ? 200 : 302);
+    let location = json ? ((await start.json()) as any).data.authorization_url : start.headers.get('location')!;
     assert.ok(location.startsWith(op.issuer), location);
     const authz = new URL(location);
     assert.equal(authz.searchParams.get('code_challenge_method'), 'S256');
@@ -68,7 +69,7 @@ describe('OpenID Connect sign-in', () => {
       location = new URL(res.headers.get('location')!, op.issuer).href;
     }
     assert.ok(location.startsWith(`${PUBLIC_URL}/api/v1/auth/oidc/callback?`), location);
-    const callback = await browser.fetch(onApp(location));
+    const callback = await browser.fetch(onApp(location), { headers: accept });
     return { browser, callback };
   }
 
@@ -91,6 +92,15 @@ describe('OpenID Connect sign-in', () => {
     assert.equal(user.affiliation, 'faculty');
     assert.equal(user.is_staff, true);
     assert.deepEqual(user.groups, ['ENSEIGNANTS', 'L3-MATHS']);
+  });
+
+  it('a client asking for JSON gets the provider URL and the destination instead of redirects, and is signed in', async () => {
+    const { browser, callback } = await ssoLogin('u-2002', '/videos/mine', true);
+    assert.equal(callback.status, 200);
+    assert.deepEqual(((await callback.json()) as any).data, { next: `${PUBLIC_URL}/videos/mine` });
+    const me = await browser.fetch(`${t.url}/api/v1/users/me`);
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as any).data.username, 'etudiant1');
   });
 
   it('a student is not staff; a second login reuses the same account', async () => {

@@ -67,15 +67,22 @@ export async function oidcRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/auth/oidc', {
     schema: {
-      tags: ['auth'], summary: 'Is OpenID Connect sign-in available, and where it starts',
+      operationId: 'getOidcInfo', tags: ['auth'], summary: 'Is OpenID Connect sign-in available, and where it starts',
       response: { 200: Envelope(Type.Object({ enabled: Type.Boolean(), login_url: Type.Union([Type.String(), Type.Null()]), issuer: Type.Union([Type.String(), Type.Null()]) })) },
     },
   }, async () => ok({ enabled, login_url: enabled ? '/api/v1/auth/oidc/login' : null, issuer: enabled ? config.OIDC_ISSUER! : null }));
 
   app.get('/api/v1/auth/oidc/login', {
     schema: {
-      tags: ['auth'], summary: 'Start SSO sign-in: redirects the browser to the identity provider (PKCE)',
-      querystring: LoginQuery, response: { 302: Type.Null({ description: 'Redirect to the identity provider' }) },
+      operationId: 'startOidcLogin', errors: ['sso_disabled', 'unsafe_redirect', 'sso_unavailable'], tags: ['auth'], summary: 'Start SSO sign-in: redirects the browser to the identity provider (PKCE)',
+      description: 'A browser is redirected (302). A client that asks for JSON (`Accept: application/json`, e.g. a mobile app opening the '
+        + 'provider in a system browser) gets the same URL as `authorization_url` (200); the flow cookie is set either way.',
+      querystring: LoginQuery,
+      response: {
+        200: Envelope(Type.Object({ authorization_url: Type.String({ format: 'uri', description: 'The identity provider\'s sign-in page' }) })),
+        302: Type.Null({ description: 'Redirect to the identity provider (Location)' }),
+      },
+      responseHeaders: { 200: ['Set-Cookie'], 302: ['Location', 'Set-Cookie'] },
     },
     config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX * 3, timeWindow: config.AUTH_RATE_LIMIT_WINDOW_MS } },
   }, async (request, reply) => {
@@ -92,13 +99,22 @@ export async function oidcRoutes(app: FastifyInstance) {
       code_challenge_method: 'S256',
     });
     reply.setCookie(FLOW_COOKIE, JSON.stringify(flow), flowCookie);
+    if (wantsJson(request)) return ok({ authorization_url: url.href });
     return reply.redirect(url.href, 302);
   });
 
   app.get(CALLBACK_PATH, {
     schema: {
+      operationId: 'finishOidcLogin', errors: ['sso_disabled', 'sso_failed', 'sso_state_missing', 'sso_account_conflict', 'account_disabled', 'sso_unavailable'],
       tags: ['auth'], summary: 'SSO return point: creates or updates the user, opens a browser session, redirects',
-      querystring: CallbackQuery, response: { 302: Type.Null({ description: 'Redirect to the frontend, signed in' }) },
+      description: 'A browser is redirected (302) to `next`, signed in. A client that asks for JSON (`Accept: application/json`) gets '
+        + '`next` (200) with the session cookie set.',
+      querystring: CallbackQuery,
+      response: {
+        200: Envelope(Type.Object({ next: Type.String({ description: 'Where the browser would have been sent' }) })),
+        302: Type.Null({ description: 'Redirect to the frontend (Location), signed in' }),
+      },
+      responseHeaders: { 200: ['Set-Cookie'], 302: ['Location', 'Set-Cookie'] },
     },
     config: { rateLimit: { max: config.AUTH_RATE_LIMIT_MAX * 3, timeWindow: config.AUTH_RATE_LIMIT_WINDOW_MS } },
   }, async (request, reply) => {
@@ -130,6 +146,7 @@ export async function oidcRoutes(app: FastifyInstance) {
     }
     const userId = await upsertOidcUser(app, identityFromClaims(claims, config));
     await startCookieSession(app, request, reply, userId);
+    if (wantsJson(request)) return ok({ next: flow.next });
     return reply.redirect(flow.next, 302);
   });
 
@@ -142,6 +159,12 @@ export async function oidcRoutes(app: FastifyInstance) {
     return JSON.parse(unsigned.value) as FlowState;
   }
 }
+
+/** A client asking for JSON rather than a page (a browser's Accept names text/html). */
+const wantsJson = (request: FastifyRequest) => {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+};
 
 export function identityFromClaims(claims: Record<string, unknown>, config: Config): OidcIdentity {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');

@@ -69,7 +69,7 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/token', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      tags: ['auth'], summary: 'Obtain an access + refresh token pair (username and password)',
+      operationId: 'createToken', errors: ['invalid_credentials'], tags: ['auth'], summary: 'Obtain an access + refresh token pair (username and password)',
       body: Credentials, response: { 200: Envelope(TokenPair) },
     },
     config: { ...limited, csrfExempt: true },
@@ -82,7 +82,7 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/token/refresh', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      tags: ['auth'],
+      operationId: 'refreshToken', errors: ['refresh_token_reused'], tags: ['auth'],
       summary: 'Exchange a refresh token for a new pair (rotation: each refresh token works once; reuse revokes the family)',
       body: RefreshBody, response: { 200: Envelope(TokenPair) },
     },
@@ -107,7 +107,7 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/token/verify', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      tags: ['auth'], summary: 'Check an access or refresh token (signature, expiry, revocation)',
+      operationId: 'verifyToken', tags: ['auth'], summary: 'Check an access or refresh token (signature, expiry, revocation)',
       body: VerifyBody,
       response: {
         200: Envelope(Type.Object({
@@ -131,7 +131,7 @@ export async function authRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/auth/logout', {
     schema: {
-      tags: ['auth'], summary: 'Sign out: revoke the current session (or the session of the given refresh token)',
+      operationId: 'logout', errors: ['not_authenticated'], tags: ['auth'], summary: 'Sign out: revoke the current session (or the session of the given refresh token)',
       body: Type.Optional(LogoutBody), response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) },
     },
   }, async (request, reply) => {
@@ -147,7 +147,7 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/session', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      tags: ['auth'],
+      operationId: 'createSession', errors: ['invalid_credentials'], tags: ['auth'],
       summary: 'Browser sign-in: sets an HttpOnly session cookie and returns the CSRF token for unsafe requests',
       body: Credentials, response: { 200: Envelope(SessionInfo) },
     },
@@ -160,7 +160,7 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.get('/api/v1/auth/session', {
-    schema: { tags: ['auth'], summary: 'The current session', security: AUTHENTICATED, response: { 200: Envelope(SessionInfo) } },
+    schema: { operationId: 'getSession', tags: ['auth'], summary: 'The current session', security: AUTHENTICATED, response: { 200: Envelope(SessionInfo) } },
   }, async (request) => {
     const p = requireUser(request);
     const s = await db().selectFrom('auth_sessions').select(['kind', 'expires_at']).where('id', '=', p.session_id).executeTakeFirstOrThrow();
@@ -168,7 +168,7 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/auth/session', {
-    schema: { tags: ['auth'], summary: 'Browser sign-out (needs X-CSRF-Token)', security: AUTHENTICATED, response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) } },
+    schema: { operationId: 'deleteSession', tags: ['auth'], summary: 'Browser sign-out (needs X-CSRF-Token)', security: AUTHENTICATED, response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) } },
   }, async (request, reply) => {
     const p = requireUser(request);
     await revokeSession(db(), p.session_id, 'logout');
@@ -178,7 +178,7 @@ export async function authRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/auth/csrf', {
     schema: {
-      tags: ['auth'], summary: 'A CSRF token for the current cookie session (e.g. after a page reload)', security: AUTHENTICATED,
+      operationId: 'getCsrfToken', tags: ['auth'], summary: 'A CSRF token for the current cookie session (e.g. after a page reload)', security: AUTHENTICATED,
       response: { 200: Envelope(Type.Object({ csrf_token: Type.String() })) },
     },
   }, async (request, reply) => {

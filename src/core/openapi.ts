@@ -1,9 +1,26 @@
 // OpenAPI 3.1 generated from the route schemas, served at
 // /api/v1/openapi.json, with a browsable Swagger UI at /api/docs.
+import { existsSync, readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { RouteContract, RouteDocs } from './api-contract.ts';
 import type { Config } from './config.ts';
+import type { DocumentedError } from './error-codes.ts';
+import { refineDocument, type Examples } from './openapi-document.ts';
+
+declare module 'fastify' {
+  interface FastifySchema extends RouteDocs {
+    /** One operationId per method, for a route serving several (tus). */
+    operationIds?: Partial<Record<'HEAD' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'POST' | 'GET', string>>;
+    /** Error codes the operation answers beyond the conventional ones (core/api-contract.ts). */
+    errors?: readonly DocumentedError[];
+  }
+}
+
+/** Examples taken from real answers (npm run openapi:examples), shown in the document. */
+const EXAMPLES_FILE = new URL('../../docs/openapi-examples.json', import.meta.url);
 
 export const API_VERSION = '0.1.0';
 
@@ -21,10 +38,15 @@ export const TAGS = [
   { name: 'media', description: 'Media files: signed (private videos) or public URLs handed out by the player configuration' },
 ];
 
-/** Security requirement of routes that need a signed-in caller (bearer token or session cookie). */
-export const AUTHENTICATED: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+type Security = { [scheme: string]: string[] }[];
+/** Security requirement of routes that need a signed-in caller (bearer token or session cookie; CSRF added for unsafe methods). */
+export const AUTHENTICATED: Security = [{ bearerAuth: [] }, { cookieAuth: [] }];
 /** Routes open to anonymous callers that say more to signed-in ones. */
-export const OPTIONAL_AUTH: { [scheme: string]: string[] }[] = [{}, { bearerAuth: [] }, { cookieAuth: [] }];
+export const OPTIONAL_AUTH: Security = [{}, { bearerAuth: [] }, { cookieAuth: [] }];
+/** Routes open to anyone (their URL may itself be the capability: a signed token in the path). */
+export const PUBLIC: Security = [];
+/** Encoder routes: the token an encoder got when it registered. */
+export const ENCODER: Security = [{ encoderToken: [] }];
 
 export async function installOpenApi(app: FastifyInstance, config: Config) {
   await app.register(swagger, {
@@ -46,7 +68,30 @@ export async function installOpenApi(app: FastifyInstance, config: Config) {
             type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
             description: 'Access token from POST /api/v1/auth/token (short-lived; renew with /auth/token/refresh)',
           },
-          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only (open when it is not set)' },
+          csrfToken: {
+            type: 'apiKey', in: 'header', name: 'X-CSRF-Token',
+            description: 'With the session cookie, unsafe methods (POST, PUT, PATCH, DELETE) need the CSRF token of that session: '
+              + 'returned by POST /api/v1/auth/session and GET /api/v1/auth/csrf. Bearer calls do not need it.',
+          },
+          videoToken: {
+            type: 'apiKey', in: 'header', name: 'X-Video-Token',
+            description: 'A private-link token (POST /videos/{ref}/access-tokens) or an unlock token (POST /videos/{ref}/unlock): '
+              + 'opens one video to whoever holds it. Also accepted as the `token` query parameter.',
+          },
+          encoderToken: {
+            type: 'apiKey', in: 'header', name: 'X-Encoder-Token',
+            description: 'An encoder\'s own token, from POST /api/v1/encoders/register',
+          },
+          webhookSignature: {
+            type: 'apiKey', in: 'header', name: 'webhook-signature',
+            description: 'Standard Webhooks: `webhook-id`, `webhook-timestamp` (unix seconds, ±5 min) and `webhook-signature` '
+              + '(`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with ENCODER_CALLBACK_SECRET)',
+          },
+          runnerManagerToken: {
+            type: 'http', scheme: 'bearer',
+            description: 'The token of the Esup-Runner Runner Manager the task was handed to (RUNNER_MANAGERS)',
+          },
           cliToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Made by `npm run create-superuser` from SECRET_KEY, for POST /api/v1/internal/superusers only' },
           cookieAuth: {
             type: 'apiKey', in: 'cookie', name: 'pod_session',
@@ -57,6 +102,7 @@ export async function installOpenApi(app: FastifyInstance, config: Config) {
     },
     // Shared schemas (app.addSchema with $id) become #/components/schemas/<$id>.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (document) => refineDocument((document as { openapiObject: Record<string, unknown> }).openapiObject, contracts(app), examples()),
   });
 
   await app.register(swaggerUi, {
@@ -66,5 +112,19 @@ export async function installOpenApi(app: FastifyInstance, config: Config) {
     staticCSP: false,
   });
 
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', {
+    schema: {
+      operationId: 'getOpenApiDocument', tags: ['ops'], summary: 'This OpenAPI 3.1 document', security: PUBLIC,
+      description: 'Generated from the route schemas. `/api/v1` changes only by addition; the committed copy is docs/openapi.json.',
+      response: { 200: Type.Object({}, { additionalProperties: true, description: 'An OpenAPI 3.1 document' }) },
+    },
+  }, async () => app.swagger());
+}
+
+function contracts(app: FastifyInstance): Iterable<RouteContract> {
+  return app.routeContracts.values();
+}
+
+function examples(): Examples {
+  return existsSync(EXAMPLES_FILE) ? (JSON.parse(readFileSync(EXAMPLES_FILE, 'utf8')) as Examples) : {};
 }

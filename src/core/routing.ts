@@ -10,6 +10,7 @@
 import FindMyWay from 'find-my-way';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { sendError } from './error-handler.ts';
+import { buildContract, type RouteContract } from './api-contract.ts';
 
 export interface RegisteredRoute {
   method: string;
@@ -23,9 +24,12 @@ const ERROR_REF = { $ref: 'ErrorEnvelope#' };
 
 export function installRouteConventions(app: FastifyInstance): {
   routes: RegisteredRoute[];
+  contracts: Map<string, RouteContract>;
   answerUnrouted: UnroutedHandler;
 } {
   const routes: RegisteredRoute[] = [];
+  const contracts = new Map<string, RouteContract>();
+  const operationIds = new Set<string>();
   const pathsOnly = FindMyWay({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
 
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -55,6 +59,14 @@ export function installRouteConventions(app: FastifyInstance): {
     response['4xx'] ??= ERROR_REF;
     response['5xx'] ??= ERROR_REF;
     route.schema = { ...route.schema, response };
+    for (const method of methods) {
+      // HEAD routes Fastify adds beside each GET share its contract (and operation).
+      if (method === 'HEAD' && contracts.has(`GET ${route.url}`)) continue;
+      const contract = buildContract({ method: String(method), url: route.url, schema: route.schema as Record<string, unknown>, config: route.config as never });
+      if (operationIds.has(contract.operationId)) throw new Error(`operationId ${contract.operationId} is used twice (${method} ${route.url})`);
+      operationIds.add(contract.operationId);
+      contracts.set(`${contract.method} ${route.url}`, contract);
+    }
   });
 
   /** 404 not_found, or 405 method_not_allowed when the path exists for another method. */
@@ -75,7 +87,7 @@ export function installRouteConventions(app: FastifyInstance): {
     ]);
   };
   app.setNotFoundHandler(answerUnrouted);
-  return { routes, answerUnrouted };
+  return { routes, contracts, answerUnrouted };
 }
 
 // Keywords whose values are data, not subschemas: left as they are.

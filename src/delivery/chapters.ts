@@ -98,7 +98,7 @@ export async function chapterRoutes(app: FastifyInstance) {
   }
 
   app.get('/api/v1/videos/:ref/chapters', {
-    schema: { tags: ['delivery'], summary: 'Chapters of a video, in time order', security: OPTIONAL_AUTH,
+    schema: { operationId: 'listChapters', errors: ['not_found'], tags: ['delivery'], summary: 'Chapters of a video, in time order', security: OPTIONAL_AUTH,
       params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Type.Array(Chapter)) } },
   }, async (request) => {
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
@@ -106,7 +106,7 @@ export async function chapterRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/videos/:ref/chapters', {
-    schema: { tags: ['delivery'], summary: 'Add a chapter (editors)', security: AUTHENTICATED,
+    schema: { operationId: 'createChapter', errors: ['not_found', 'forbidden', 'chapter_after_end', 'chapter_time_taken'], tags: ['delivery'], summary: 'Add a chapter (editors)', security: AUTHENTICATED,
       params: VideoRefParams, body: ChapterCreate, response: { 201: Envelope(Chapter) } },
   }, async (request, reply) => {
     const { row } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
@@ -120,7 +120,7 @@ export async function chapterRoutes(app: FastifyInstance) {
   });
 
   app.put('/api/v1/videos/:ref/chapters', {
-    schema: { tags: ['delivery'], summary: 'Replace every chapter: a JSON list, or a WebVTT chapters file to import (editors)', security: AUTHENTICATED,
+    schema: { operationId: 'replaceChapters', errors: ['not_found', 'forbidden', 'invalid_chapters', 'chapter_after_end', 'chapter_time_taken'], tags: ['delivery'], summary: 'Replace every chapter: a JSON list, or a WebVTT chapters file to import (editors)', security: AUTHENTICATED,
       params: VideoRefParams, body: ChaptersReplace, response: { 200: Envelope(Type.Array(Chapter)) } },
     bodyLimit: 2_100_000,
   }, async (request) => {
@@ -136,7 +136,7 @@ export async function chapterRoutes(app: FastifyInstance) {
   });
 
   app.patch('/api/v1/videos/:ref/chapters/:chapterId', {
-    schema: { tags: ['delivery'], summary: 'Rename or move a chapter (editors)', security: AUTHENTICATED,
+    schema: { operationId: 'updateChapter', errors: ['not_found', 'forbidden', 'chapter_after_end', 'chapter_time_taken'], tags: ['delivery'], summary: 'Rename or move a chapter (editors)', security: AUTHENTICATED,
       params: ChapterParams, body: ChapterPatch, response: { 200: Envelope(Chapter) } },
   }, async (request) => {
     const params = request.params as Static<typeof ChapterParams>;
@@ -150,7 +150,7 @@ export async function chapterRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/videos/:ref/chapters/:chapterId', {
-    schema: { tags: ['delivery'], summary: 'Delete a chapter (editors)', security: AUTHENTICATED, params: ChapterParams, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteChapter', errors: ['not_found', 'forbidden'], tags: ['delivery'], summary: 'Delete a chapter (editors)', security: AUTHENTICATED, params: ChapterParams, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     const params = request.params as Static<typeof ChapterParams>;
     const { row } = await editableVideo(app, request, params.ref);

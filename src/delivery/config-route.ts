@@ -56,7 +56,7 @@ const PlayerConfig = Type.Object({
 export async function playerConfigRoute(app: FastifyInstance) {
   app.get('/api/v1/videos/:ref/config', {
     schema: {
-      tags: ['delivery'], summary: 'Player configuration: sources, tracks, chapters, poster, URL expiry (ETag; 403 password_required)',
+      operationId: 'getVideoConfig', errors: ['not_found', 'password_required'], tags: ['delivery'], summary: 'Player configuration: sources, tracks, chapters, poster, URL expiry (ETag; 403 password_required)',
       security: OPTIONAL_AUTH, params: VideoRefParams, querystring: VideoAccessQuery,
       response: { 200: Envelope(PlayerConfig), 304: Type.String({ description: 'Not modified (If-None-Match)' }) },
     },

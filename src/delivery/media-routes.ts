@@ -47,7 +47,7 @@ export async function mediaRoutes(app: FastifyInstance) {
 
   app.get('/media/t/:token/*', {
     schema: {
-      tags: ['media'], summary: 'A media file of a private video, through a signed URL from the player configuration (403 when expired or tampered)',
+      operationId: 'getPrivateMedia', errors: ['invalid_media_token', 'media_token_expired', 'media_token_wrong_video', 'media_path_forbidden', 'not_found', 'range_not_satisfiable'], tags: ['media'], summary: 'A media file of a private video, through a signed URL from the player configuration (403 when expired or tampered)',
       params: Type.Object({ token: Type.String({ maxLength: 100 }), '*': Type.String({ maxLength: 1024 }) }),
       response: MediaResponses,
     },
@@ -62,7 +62,7 @@ export async function mediaRoutes(app: FastifyInstance) {
 
   app.get('/media/p/:version/*', {
     schema: {
-      tags: ['media'], summary: 'A media file of a public video (long-cached; 403 once the video is no longer public)',
+      operationId: 'getPublicMedia', errors: ['media_path_forbidden', 'media_not_public', 'not_found', 'range_not_satisfiable'], tags: ['media'], summary: 'A media file of a public video (long-cached; 403 once the video is no longer public)',
       params: Type.Object({ version: Type.String({ pattern: '^[0-9a-z]{1,16}$' }), '*': Type.String({ maxLength: 1024 }) }),
       response: MediaResponses,
     },

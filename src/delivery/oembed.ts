@@ -34,7 +34,7 @@ export async function oembedRoute(app: FastifyInstance) {
 
   app.get('/api/v1/oembed', {
     schema: {
-      tags: ['delivery'], summary: 'oEmbed for a video page URL (anonymously visible videos only; 404 otherwise)',
+      operationId: 'getOembed', errors: ['invalid_url', 'not_found', 'format_not_implemented'], tags: ['delivery'], summary: 'oEmbed for a video page URL (anonymously visible videos only; 404 otherwise)',
       querystring: OembedQuery, response: { 200: Oembed },
     },
   }, async (request, reply) => {

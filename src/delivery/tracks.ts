@@ -99,7 +99,7 @@ export async function trackRoutes(app: FastifyInstance) {
   }
 
   app.get('/api/v1/videos/:ref/tracks', {
-    schema: { tags: ['delivery'], summary: 'Subtitle and caption tracks of a video (metadata; URLs come with the player config)', security: OPTIONAL_AUTH,
+    schema: { operationId: 'listTracks', errors: ['not_found'], tags: ['delivery'], summary: 'Subtitle and caption tracks of a video (metadata; URLs come with the player config)', security: OPTIONAL_AUTH,
       params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Type.Array(Track)) } },
   }, async (request) => {
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
@@ -107,7 +107,7 @@ export async function trackRoutes(app: FastifyInstance) {
   });
 
   app.get('/api/v1/videos/:ref/tracks/:trackId', {
-    schema: { tags: ['delivery'], summary: 'One track with its WebVTT text (editors)', security: AUTHENTICATED,
+    schema: { operationId: 'getTrack', errors: ['not_found', 'forbidden'], tags: ['delivery'], summary: 'One track with its WebVTT text (editors)', security: AUTHENTICATED,
       params: TrackParams, response: { 200: Envelope(TrackWithContent) } },
   }, async (request) => {
     const params = request.params as Static<typeof TrackParams>;
@@ -117,7 +117,7 @@ export async function trackRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/videos/:ref/tracks', {
-    schema: { tags: ['delivery'], summary: 'Add a track from WebVTT or SRT text (editors); one per kind and language', security: AUTHENTICATED,
+    schema: { operationId: 'createTrack', errors: ['not_found', 'forbidden', 'invalid_subtitles', 'track_exists'], tags: ['delivery'], summary: 'Add a track from WebVTT or SRT text (editors); one per kind and language', security: AUTHENTICATED,
       params: VideoRefParams, body: TrackCreate, response: { 201: Envelope(Track) } },
     bodyLimit: MAX_TRACK_CHARS * 2,
   }, async (request, reply) => {
@@ -140,7 +140,7 @@ export async function trackRoutes(app: FastifyInstance) {
   });
 
   app.patch('/api/v1/videos/:ref/tracks/:trackId', {
-    schema: { tags: ['delivery'], summary: 'Change a track: label, language, kind, default, or its text (editors)', security: AUTHENTICATED,
+    schema: { operationId: 'updateTrack', errors: ['not_found', 'forbidden', 'invalid_subtitles', 'track_exists'], tags: ['delivery'], summary: 'Change a track: label, language, kind, default, or its text (editors)', security: AUTHENTICATED,
       params: TrackParams, body: TrackPatch, response: { 200: Envelope(Track) } },
     bodyLimit: MAX_TRACK_CHARS * 2,
   }, async (request) => {
@@ -169,7 +169,7 @@ export async function trackRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/videos/:ref/tracks/:trackId', {
-    schema: { tags: ['delivery'], summary: 'Delete a track (editors)', security: AUTHENTICATED, params: TrackParams, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteTrack', errors: ['not_found', 'forbidden'], tags: ['delivery'], summary: 'Delete a track (editors)', security: AUTHENTICATED, params: TrackParams, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     const params = request.params as Static<typeof TrackParams>;
     const { row } = await editableVideo(app, request, params.ref);

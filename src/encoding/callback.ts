@@ -45,7 +45,7 @@ export async function encodingCallbackRoute(app: FastifyInstance) {
 
   app.post('/api/v1/internal/encoding-callback', {
     schema: {
-      tags: ['encoding'],
+      operationId: 'receiveEncodingCallback', errors: ['invalid_signature', 'stale_timestamp', 'not_found'], tags: ['encoding'],
       summary: 'Encoder callback: progress, results, failures (Standard Webhooks signature required)',
       description: 'Headers `webhook-id`, `webhook-timestamp` (unix seconds, ±5 min) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`). '
         + 'Replays of an id are acknowledged and ignored; events of an older job or arriving after the final state are acknowledged and ignored. '

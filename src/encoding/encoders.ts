@@ -54,7 +54,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/encoders/register', {
     schema: {
-      tags: ['encoding'], summary: 'Register an encoder (needs the registration token); returns its own token, shown once',
+      operationId: 'registerEncoder', errors: ['invalid_registration_token'], tags: ['encoding'], summary: 'Register an encoder (needs the registration token); returns its own token, shown once',
       body: Type.Object({ registration_token: Type.String({ minLength: 1, maxLength: 500 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
       response: { 201: Envelope(Type.Object({ encoder_id: Type.String({ format: 'uuid' }), token: Type.String() })) },
     },
@@ -73,7 +73,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/encoders/jobs/claim', {
     schema: {
-      tags: ['encoding'], summary: 'Take the next encoding job, waiting up to wait_s seconds for one (long-poll); data is null when none came',
+      operationId: 'claimEncodingJob', errors: ['encoder_token_required', 'invalid_encoder_token', 'encoding_backend_esup_runner'], tags: ['encoding'], summary: 'Take the next encoding job, waiting up to wait_s seconds for one (long-poll); data is null when none came',
       body: Type.Optional(Type.Object({ wait_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })) }, { additionalProperties: false })),
       response: { 200: Envelope(Type.Union([Job, Type.Null()])) },
     },
@@ -106,7 +106,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/encoders/jobs/:job_id/heartbeat', {
     schema: {
-      tags: ['encoding'], summary: 'Keep the job (extends its lease) and report progress; 409 lease_lost means stop working on it',
+      operationId: 'heartbeatEncodingJob', errors: ['encoder_token_required', 'invalid_encoder_token', 'lease_lost'], tags: ['encoding'], summary: 'Keep the job (extends its lease) and report progress; 409 lease_lost means stop working on it',
       params: Type.Object({ job_id: Type.String({ format: 'uuid' }) }),
       body: Type.Optional(Type.Object({ progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) }, { additionalProperties: false })),
       response: { 200: Envelope(Type.Object({ lease_until: Type.String({ format: 'date-time' }) })) },
@@ -132,7 +132,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   files.get('/api/v1/encoders/files/:token', {
     schema: {
-      tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)',
+      operationId: 'downloadEncodingSource', errors: ['invalid_file_token', 'file_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)',
       params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
     },
@@ -144,7 +144,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   files.put('/api/v1/encoders/files/:token/*', {
     schema: {
-      tags: ['encoding'], summary: 'Upload one output file of a job under its prefix (signed URL from the claim)',
+      operationId: 'uploadEncodingOutput', errors: ['invalid_file_token', 'file_url_revoked', 'invalid_path'], tags: ['encoding'], summary: 'Upload one output file of a job under its prefix (signed URL from the claim)',
       params: Type.Object({ token: Type.String({ maxLength: 2000 }), '*': Type.String({ minLength: 1, maxLength: 500 }) }),
       response: { 200: Envelope(Type.Object({ key: Type.String(), size: Type.Integer() })) },
     },

@@ -23,7 +23,7 @@ export async function encodingEventsRoute(app: FastifyInstance) {
 
   app.get('/api/v1/videos/:ref/events', {
     schema: {
-      tags: ['encoding'],
+      operationId: 'streamVideoEvents', errors: ['not_found', 'too_many_streams'], tags: ['encoding'],
       summary: 'Live encoding state of a video (Server-Sent Events: `event: encoding`, data = {status, progress, error}; '
         + '`event: closed`, data = {reason}, when access is lost)',
       description: `Access is checked again before each event and at least every few seconds: a video made draft or deleted, a sign-out, `

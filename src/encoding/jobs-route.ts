@@ -30,7 +30,7 @@ const EncodingJob = Type.Object({
 export async function encodingJobsRoute(app: FastifyInstance) {
   app.get('/api/v1/encoding/jobs', {
     schema: {
-      tags: ['encoding'], summary: 'Encoding jobs, newest video first (managers, superusers); retry with POST /videos/{ref}/encode',
+      operationId: 'listEncodingJobs', errors: ['forbidden', 'invalid_cursor'], tags: ['encoding'], summary: 'Encoding jobs, newest video first (managers, superusers); retry with POST /videos/{ref}/encode',
       security: AUTHENTICATED, querystring: JobsQuery, response: { 200: Envelope(Type.Array(EncodingJob), PageMeta) },
     },
   }, async (request) => {

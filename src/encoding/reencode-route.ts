@@ -18,7 +18,7 @@ const Queued = Type.Object({
 export async function reencodeRoute(app: FastifyInstance) {
   app.post('/api/v1/videos/:ref/encode', {
     schema: {
-      tags: ['encoding'], summary: 'Encode the video again from its source (editors; from ready or error) → 202 queued',
+      operationId: 'reencodeVideo', errors: ['not_found', 'forbidden', 'no_source', 'encoding_in_progress'], tags: ['encoding'], summary: 'Encode the video again from its source (editors; from ready or error) → 202 queued',
       security: AUTHENTICATED, params: VideoRefParams, response: { 202: Envelope(Queued) },
     },
   }, async (request, reply) => {

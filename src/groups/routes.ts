@@ -48,7 +48,7 @@ export async function groupRoutes(app: FastifyInstance) {
   const members = (groupId: number) => db().selectFrom('access_group_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['u.id', 'u.username', 'u.first_name', 'u.last_name']).where('m.group_id', '=', groupId).orderBy('u.username').execute();
   app.get('/api/v1/groups', {
-    schema: { tags: ['groups'], summary: 'List access groups', security: AUTHENTICATED, response: { 200: Envelope(Type.Array(Group)) } },
+    schema: { operationId: 'listGroups', errors: ['forbidden'], tags: ['groups'], summary: 'List access groups', security: AUTHENTICATED, response: { 200: Envelope(Type.Array(Group)) } },
   }, async (request) => {
     requireUser(request);
     return ok(await selectGroups().orderBy('g.code_name').limit(10_000).execute());
@@ -56,7 +56,7 @@ export async function groupRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/groups', {
     bodyLimit: NAMES_BODY_LIMIT,
-    schema: { tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
+    schema: { operationId: 'createGroup', errors: ['forbidden', 'code_name_taken'], tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
   }, async (request, reply) => {
     requireSuperuser(request);
     const body = request.body as Static<typeof GroupCreate>;
@@ -69,14 +69,14 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.get('/api/v1/groups/:code_name', {
-    schema: { tags: ['groups'], summary: 'One access group', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Group) } },
+    schema: { operationId: 'getGroup', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'One access group', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Group) } },
   }, async (request) => {
     requireUser(request);
     return ok(await groupByCode((request.params as Static<typeof Params>).code_name));
   });
 
   app.patch('/api/v1/groups/:code_name', {
-    schema: { tags: ['groups'], summary: 'Edit an access group (superusers)', security: AUTHENTICATED, params: Params, body: GroupUpdate, response: { 200: Envelope(Group) } },
+    schema: { operationId: 'updateGroup', errors: ['forbidden', 'not_found', 'code_name_taken'], tags: ['groups'], summary: 'Edit an access group (superusers)', security: AUTHENTICATED, params: Params, body: GroupUpdate, response: { 200: Envelope(Group) } },
   }, async (request) => {
     requireSuperuser(request);
     const { code_name } = request.params as Static<typeof Params>;
@@ -87,7 +87,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/groups/:code_name', {
-    schema: { tags: ['groups'], summary: 'Delete an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteGroup', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'Delete an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     requireSuperuser(request);
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
@@ -96,7 +96,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.get('/api/v1/groups/:code_name/members', {
-    schema: { tags: ['groups'], summary: 'Members of an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Members) } },
+    schema: { operationId: 'listGroupMembers', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'Members of an access group (superusers)', security: AUTHENTICATED, params: Params, response: { 200: Envelope(Members) } },
   }, async (request) => {
     requireSuperuser(request);
     return ok(await members((await groupByCode((request.params as Static<typeof Params>).code_name)).id));
@@ -105,7 +105,7 @@ export async function groupRoutes(app: FastifyInstance) {
   app.put('/api/v1/groups/:code_name/members', {
     bodyLimit: NAMES_BODY_LIMIT,
     schema: {
-      tags: ['groups'], summary: 'Replace the members of an access group (superusers; Pod accessgroups_set_users_by_name)',
+      operationId: 'replaceGroupMembers', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'Replace the members of an access group (superusers; Pod accessgroups_set_users_by_name)',
       security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) },
     },
   }, async (request) => {
@@ -121,7 +121,7 @@ export async function groupRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/groups/:code_name/members', {
     bodyLimit: NAMES_BODY_LIMIT,
-    schema: { tags: ['groups'], summary: 'Add members to an access group (superusers)', security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) } },
+    schema: { operationId: 'addGroupMembers', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'Add members to an access group (superusers)', security: AUTHENTICATED, params: Params, body: Usernames, response: { 200: Envelope(Members) } },
   }, async (request) => {
     requireSuperuser(request);
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
@@ -134,7 +134,7 @@ export async function groupRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/groups/:code_name/members/:username', {
-    schema: { tags: ['groups'], summary: 'Remove a member from an access group (superusers)', security: AUTHENTICATED, params: MemberParams, response: { 200: Envelope(Members) } },
+    schema: { operationId: 'removeGroupMember', errors: ['forbidden', 'not_found'], tags: ['groups'], summary: 'Remove a member from an access group (superusers)', security: AUTHENTICATED, params: MemberParams, response: { 200: Envelope(Members) } },
   }, async (request) => {
     requireSuperuser(request);
     const { code_name, username } = request.params as Static<typeof MemberParams>;

@@ -25,7 +25,7 @@ export async function healthRoutes(app: FastifyInstance) {
     '/api/v1/health',
     {
       schema: {
-        tags: ['ops'],
+        operationId: 'getHealth', tags: ['ops'],
         summary: 'Liveness: the process is up and serving',
         response: { 200: Envelope(Health) },
       },
@@ -37,7 +37,7 @@ export async function healthRoutes(app: FastifyInstance) {
     '/api/v1/ready',
     {
       schema: {
-        tags: ['ops'],
+        operationId: 'getReadiness', tags: ['ops'],
         summary: 'Readiness: the database answers (503 service_unavailable otherwise)',
         response: { 200: Envelope(Ready) },
       },

@@ -68,7 +68,7 @@ async function metrics(app: FastifyInstance) {
   app.get('/metrics', {
     config: { ownAuthorization: true },
     schema: {
-      tags: ['ops'], summary: 'Prometheus metrics (text format); bearer METRICS_TOKEN when configured',
+      operationId: 'getMetrics', errors: ['not_authenticated'], tags: ['ops'], summary: 'Prometheus metrics (text format); bearer METRICS_TOKEN when configured',
       security: token ? [{ metricsToken: [] }] : [],
       response: { 200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }) },
     },

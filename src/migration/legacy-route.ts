@@ -60,7 +60,7 @@ export async function legacyRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/legacy/resolve', {
     schema: {
-      tags: ['videos'], summary: 'Where an old Pod V4 link lives now (videos, private links, channels, themes, media files)', security: OPTIONAL_AUTH,
+      operationId: 'resolveLegacyUrl', errors: ['invalid_url', 'not_found', 'legacy_not_migrated'], tags: ['videos'], summary: 'Where an old Pod V4 link lives now (videos, private links, channels, themes, media files)', security: OPTIONAL_AUTH,
       description: '404 when the resource is unknown or not visible to the caller; 410 `legacy_not_migrated` for a V4 resource pod-api has no place for (playlists).',
       querystring: Query, response: { 200: Envelope(Resolved) },
     },

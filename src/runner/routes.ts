@@ -36,7 +36,7 @@ export async function runnerRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/runner/sources/:token/:name', {
     schema: {
-      tags: ['encoding'], summary: 'The source of an Esup-Runner task (capability URL from the task; dead once the task settles; Range accepted)',
+      operationId: 'downloadRunnerSource', errors: ['runner_backend_disabled', 'invalid_source_token', 'source_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'The source of an Esup-Runner task (capability URL from the task; dead once the task settles; Range accepted)',
       params: Type.Object({ token: Type.String({ maxLength: 2000 }), name: Type.String({ maxLength: 100, pattern: '^[\\w-]+\\.[a-z0-9]{1,5}$' }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
     },
@@ -51,7 +51,7 @@ export async function runnerRoutes(app: FastifyInstance) {
   app.post('/api/v1/runner/notify', {
     bodyLimit: 32 * 1024 * 1024, // script_output is the whole log of the task
     schema: {
-      tags: ['encoding'],
+      operationId: 'receiveRunnerNotification', errors: ['runner_backend_disabled', 'invalid_token', 'not_found'], tags: ['encoding'],
       summary: 'notify_url of Esup-Runner tasks: the Runner Manager reports a task ended (Authorization: Bearer <the manager\'s token>)',
       description: 'Answers at once; a completed task\'s results are imported by a durable job. Duplicate and late notifies are acknowledged and change nothing. 401 without one of the managers\' tokens; 404 for a task this pod-api did not hand to that manager.',
       security: [{ bearerAuth: [] }],

@@ -53,7 +53,7 @@ const Transcription = Type.Object({
 export async function transcriptionRoutes(app: FastifyInstance) {
   app.post('/api/v1/videos/:ref/transcribe', {
     schema: {
-      tags: ['delivery'],
+      operationId: 'transcribeVideo', errors: ['not_found', 'forbidden', 'transcription_unavailable', 'no_source', 'transcription_in_progress', 'no_runner_available'], tags: ['delivery'],
       summary: 'Ask a runner for subtitles (Esup-Runner transcription; editors). The WebVTT becomes an automatic subtitle track',
       description: '202 with the task; 409 `transcription_unavailable` when pod-api does not encode on Esup-Runner; 503 `no_runner_available` (Retry-After) when no runner offering transcription is free.',
       security: AUTHENTICATED, params: VideoRefParams, body: TranscribeBody, response: { 202: Envelope(Transcription) },
@@ -81,7 +81,7 @@ export async function transcriptionRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/videos/:ref/transcriptions', {
     schema: {
-      tags: ['delivery'], summary: 'Transcriptions asked for this video, newest first (editors)', security: AUTHENTICATED,
+      operationId: 'listTranscriptions', errors: ['not_found', 'forbidden'], tags: ['delivery'], summary: 'Transcriptions asked for this video, newest first (editors)', security: AUTHENTICATED,
       params: VideoRefParams, response: { 200: Envelope(Type.Array(Transcription)) },
     },
   }, async (request) => {

@@ -112,7 +112,7 @@ export async function channelRoutes(app: FastifyInstance) {
   }
 
   app.get('/api/v1/channels', {
-    schema: { tags: ['channels'], summary: 'List channels (hidden ones only for their owners and managers)', security: OPTIONAL_AUTH, response: { 200: Envelope(Type.Array(Channel)) } },
+    schema: { operationId: 'listChannels', errors: ['invalid_cursor'], tags: ['channels'], summary: 'List channels (hidden ones only for their owners and managers)', security: OPTIONAL_AUTH, response: { 200: Envelope(Type.Array(Channel)) } },
   }, async (request) => {
     const viewer = request.principal;
     let q = selectChannels(viewer).orderBy('c.title').limit(10_000);
@@ -123,7 +123,7 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/channels', {
-    schema: { tags: ['channels'], summary: 'Create a channel (managers)', security: AUTHENTICATED, body: ChannelCreate, response: { 201: Envelope(Channel) } },
+    schema: { operationId: 'createChannel', errors: ['forbidden', 'already_exists'], tags: ['channels'], summary: 'Create a channel (managers)', security: AUTHENTICATED, body: ChannelCreate, response: { 201: Envelope(Channel) } },
   }, async (request, reply) => {
     const viewer = requireManager(request);
     const { owners, users, allow_to_groups, ...fields } = request.body as Static<typeof ChannelCreate>;
@@ -138,12 +138,12 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.get('/api/v1/channels/:slug', {
-    schema: { tags: ['channels'], summary: 'One channel', security: OPTIONAL_AUTH, params: SlugParam, response: { 200: Envelope(Channel) } },
+    schema: { operationId: 'getChannel', errors: ['not_found'], tags: ['channels'], summary: 'One channel', security: OPTIONAL_AUTH, params: SlugParam, response: { 200: Envelope(Channel) } },
   }, async (request) => ok(channelJson(await channelFor(request, (request.params as Static<typeof SlugParam>).slug), request.principal)));
 
   app.patch('/api/v1/channels/:slug', {
     schema: {
-      tags: ['channels'], summary: 'Edit a channel: owners edit its presentation; managers also slug, visibility and members',
+      operationId: 'updateChannel', errors: ['not_found', 'forbidden', 'already_exists'], tags: ['channels'], summary: 'Edit a channel: owners edit its presentation; managers also slug, visibility and members',
       security: AUTHENTICATED, params: SlugParam, body: ChannelPatch, response: { 200: Envelope(Channel) },
     },
   }, async (request) => {
@@ -162,7 +162,7 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/channels/:slug', {
-    schema: { tags: ['channels'], summary: 'Delete a channel (managers); its videos stay', security: AUTHENTICATED, params: SlugParam, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteChannel', errors: ['forbidden', 'not_found'], tags: ['channels'], summary: 'Delete a channel (managers); its videos stay', security: AUTHENTICATED, params: SlugParam, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     requireManager(request);
     const c = await channelFor(request, (request.params as Static<typeof SlugParam>).slug);
@@ -172,7 +172,7 @@ export async function channelRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/channels/:slug/videos', {
     schema: {
-      tags: ['channels'], summary: 'Videos of a channel the caller may see', security: OPTIONAL_AUTH, params: SlugParam,
+      operationId: 'listChannelVideos', errors: ['not_found', 'invalid_cursor'], tags: ['channels'], summary: 'Videos of a channel the caller may see', security: OPTIONAL_AUTH, params: SlugParam,
       querystring: Type.Object({ ...VideoListQuery.properties, ...PageQuery }), response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
   }, async (request) => {
@@ -203,14 +203,14 @@ export async function channelRoutes(app: FastifyInstance) {
   }
 
   app.get('/api/v1/channels/:slug/themes', {
-    schema: { tags: ['channels'], summary: 'Themes of a channel (a tree: parent_id)', security: OPTIONAL_AUTH, params: SlugParam, response: { 200: Envelope(Type.Array(Theme)) } },
+    schema: { operationId: 'listChannelThemes', errors: ['not_found'], tags: ['channels'], summary: 'Themes of a channel (a tree: parent_id)', security: OPTIONAL_AUTH, params: SlugParam, response: { 200: Envelope(Type.Array(Theme)) } },
   }, async (request) => {
     const c = await channelFor(request, (request.params as Static<typeof SlugParam>).slug);
     return ok(await selectThemes(c.id).orderBy('t.title').execute());
   });
 
   app.post('/api/v1/channels/:slug/themes', {
-    schema: { tags: ['channels'], summary: 'Create a theme (channel owners, managers)', security: AUTHENTICATED, params: SlugParam, body: ThemeCreate, response: { 201: Envelope(Theme) } },
+    schema: { operationId: 'createChannelTheme', errors: ['not_found', 'forbidden', 'already_exists'], tags: ['channels'], summary: 'Create a theme (channel owners, managers)', security: AUTHENTICATED, params: SlugParam, body: ThemeCreate, response: { 201: Envelope(Theme) } },
   }, async (request, reply) => {
     const c = await editableChannel(request, (request.params as Static<typeof SlugParam>).slug);
     const body = request.body as Static<typeof ThemeCreate>;
@@ -225,7 +225,7 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.patch('/api/v1/channels/:slug/themes/:theme_id', {
-    schema: { tags: ['channels'], summary: 'Edit a theme (channel owners, managers)', security: AUTHENTICATED, params: ThemeParams, body: ThemePatch, response: { 200: Envelope(Theme) } },
+    schema: { operationId: 'updateChannelTheme', errors: ['not_found', 'forbidden', 'already_exists'], tags: ['channels'], summary: 'Edit a theme (channel owners, managers)', security: AUTHENTICATED, params: ThemeParams, body: ThemePatch, response: { 200: Envelope(Theme) } },
   }, async (request) => {
     const params = request.params as Static<typeof ThemeParams>;
     const c = await editableChannel(request, params.slug);
@@ -239,7 +239,7 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/channels/:slug/themes/:theme_id', {
-    schema: { tags: ['channels'], summary: 'Delete a theme and its sub-themes (channel owners, managers)', security: AUTHENTICATED, params: ThemeParams, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteChannelTheme', errors: ['not_found', 'forbidden'], tags: ['channels'], summary: 'Delete a theme and its sub-themes (channel owners, managers)', security: AUTHENTICATED, params: ThemeParams, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     const params = request.params as Static<typeof ThemeParams>;
     const c = await editableChannel(request, params.slug);

@@ -7,7 +7,7 @@ import Type, { type Static } from 'typebox';
 import { requireManager } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import { badRequest, conflict, notFound } from '../core/errors.ts';
-import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
+import { AUTHENTICATED, OPTIONAL_AUTH, PUBLIC } from '../core/openapi.ts';
 import { listableVideos } from '../policy/video-policy.ts';
 import { refreshSearchDocument } from '../videos/queries.ts';
 
@@ -31,6 +31,8 @@ export const uniqueViolation = (what: string) => (err: { code?: string }) => {
 function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label: string) {
   const db = () => app.dbh.db;
   const base = `/api/v1/${table}`;
+  // listTypes, getType, createType… listDisciplines, getDiscipline…
+  const Label = label[0]!.toUpperCase() + label.slice(1);
   const select = () => db().selectFrom(table).select(['id', 'slug', 'title', 'description', 'icon_url']);
   const bySlug = async (slug: string) => {
     const row = await select().where('slug', '=', slug).executeTakeFirst();
@@ -39,15 +41,15 @@ function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label:
   };
 
   app.get(base, {
-    schema: { tags: ['taxonomy'], summary: `List ${table}`, response: { 200: Envelope(Type.Array(Term)) } },
+    schema: { operationId: `list${Label}s`, security: PUBLIC, tags: ['taxonomy'], summary: `List ${table}`, response: { 200: Envelope(Type.Array(Term)) } },
   }, async () => ok(await select().orderBy('title').limit(10_000).execute()));
 
   app.get(`${base}/:slug`, {
-    schema: { tags: ['taxonomy'], summary: `One ${label}`, params: SlugParam, response: { 200: Envelope(Term) } },
+    schema: { operationId: `get${Label}`, errors: ['not_found'], security: PUBLIC, tags: ['taxonomy'], summary: `One ${label}`, params: SlugParam, response: { 200: Envelope(Term) } },
   }, async (request) => ok(await bySlug((request.params as Static<typeof SlugParam>).slug)));
 
   app.post(base, {
-    schema: { tags: ['taxonomy'], summary: `Create a ${label} (managers)`, security: AUTHENTICATED, body: TermCreate, response: { 201: Envelope(Term) } },
+    schema: { operationId: `create${Label}`, errors: ['forbidden', 'already_exists'], tags: ['taxonomy'], summary: `Create a ${label} (managers)`, security: AUTHENTICATED, body: TermCreate, response: { 201: Envelope(Term) } },
   }, async (request, reply) => {
     requireManager(request);
     const body = request.body as Static<typeof TermCreate>;
@@ -59,7 +61,7 @@ function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label:
   });
 
   app.patch(`${base}/:slug`, {
-    schema: { tags: ['taxonomy'], summary: `Edit a ${label} (managers)`, security: AUTHENTICATED, params: SlugParam, body: TermPatch, response: { 200: Envelope(Term) } },
+    schema: { operationId: `update${Label}`, errors: ['forbidden', 'not_found', 'already_exists'], tags: ['taxonomy'], summary: `Edit a ${label} (managers)`, security: AUTHENTICATED, params: SlugParam, body: TermPatch, response: { 200: Envelope(Term) } },
   }, async (request) => {
     requireManager(request);
     const row = await bySlug((request.params as Static<typeof SlugParam>).slug);
@@ -69,7 +71,7 @@ function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label:
   });
 
   app.delete(`${base}/:slug`, {
-    schema: { tags: ['taxonomy'], summary: `Delete a ${label} (managers)`, security: AUTHENTICATED, params: SlugParam, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: `delete${Label}`, errors: ['forbidden', 'not_found'], tags: ['taxonomy'], summary: `Delete a ${label} (managers)`, security: AUTHENTICATED, params: SlugParam, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     requireManager(request);
     const row = await bySlug((request.params as Static<typeof SlugParam>).slug);
@@ -88,7 +90,7 @@ export async function taxonomyRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/tags', {
     schema: {
-      tags: ['taxonomy'], summary: 'Tags of the videos the caller may see, most used first', security: OPTIONAL_AUTH,
+      operationId: 'listTags', tags: ['taxonomy'], summary: 'Tags of the videos the caller may see, most used first', security: OPTIONAL_AUTH,
       querystring: Type.Object({
         search: Type.Optional(Type.String({ maxLength: 50, description: 'Tags starting with this' })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -106,7 +108,7 @@ export async function taxonomyRoutes(app: FastifyInstance) {
 
   app.patch('/api/v1/tags/:name', {
     schema: {
-      tags: ['taxonomy'], summary: 'Rename a tag; renaming onto an existing tag merges them (managers)', security: AUTHENTICATED,
+      operationId: 'renameTag', errors: ['forbidden', 'not_found'], tags: ['taxonomy'], summary: 'Rename a tag; renaming onto an existing tag merges them (managers)', security: AUTHENTICATED,
       params: TagParam, body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 50, pattern: '^[^,]+$' }) }, { additionalProperties: false }),
       response: { 200: Envelope(Type.Object({ name: Type.String() })) },
     },
@@ -131,7 +133,7 @@ export async function taxonomyRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/tags/:name', {
-    schema: { tags: ['taxonomy'], summary: 'Delete a tag from every video (managers)', security: AUTHENTICATED, params: TagParam, response: { 200: Envelope(Type.Null()) } },
+    schema: { operationId: 'deleteTag', errors: ['forbidden', 'not_found'], tags: ['taxonomy'], summary: 'Delete a tag from every video (managers)', security: AUTHENTICATED, params: TagParam, response: { 200: Envelope(Type.Null()) } },
   }, async (request) => {
     requireManager(request);
     const name = (request.params as Static<typeof TagParam>).name.toLowerCase();

@@ -3,6 +3,7 @@
 // Engine: in-memory PGlite by default; a brand-new PostgreSQL database (made
 // and dropped here) when TEST_POSTGRES_URL points at a server.
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,9 +74,16 @@ export async function startTestApp(
   // The app closes only a database it opened itself: this one is closed here, after it.
   const ownDatabase = template ? await openDatabase(config, undefined, { pgliteDataDir: await template }) : undefined;
   let app: FastifyInstance;
+  // Every answer is held to its operation's documented statuses and error codes (core/api-contract.ts):
+  // a breach fails the test file when its app closes. CONTRACT_LOG=<file> collects them instead.
+  const violations = new Set<string>();
+  const contractCheck = (v: string) => {
+    if (process.env.CONTRACT_LOG) appendFileSync(process.env.CONTRACT_LOG, `${v}\n`);
+    else violations.add(v);
+  };
   for (let attempt = 1; ; attempt++) {
     try {
-      app = await buildApp(config, { ...opts.build, database: ownDatabase ?? opts.build?.database });
+      app = await buildApp(config, { contractCheck, ...opts.build, database: ownDatabase ?? opts.build?.database });
     } catch (err) {
       await ownDatabase?.close();
       await testDb?.drop();
@@ -127,6 +135,7 @@ export async function startTestApp(
       await ownDatabase?.close();
       await testDb?.drop();
       await rm(mediaDir, { recursive: true, force: true });
+      if (violations.size) throw new Error(`Answers outside the API contract (document them in the route's schema):\n${[...violations].join('\n')}`);
     },
   };
 }

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { DataStore, Server } from '@tus/server';
 import Type from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
-import { AUTHENTICATED } from '../core/openapi.ts';
+import { AUTHENTICATED, PUBLIC } from '../core/openapi.ts';
 import { RejectedUpload, restoreUnlinkedSource, sourceKeyOf } from './complete.ts';
 import { createDatastore, createTusServer, envelopedTusError, finishUpload, isCompleting, principals, tusError } from './tus.ts';
 import { mayUseUpload } from './staging.ts';
@@ -134,34 +134,63 @@ export async function uploadRoutes(app: FastifyInstance) {
     return forwardToTus(request, reply, principal, tus, null);
   }
 
-  const common = { tags: ['uploads'], security: AUTHENTICATED, headers: tusHeaders };
-  app.route({
-    method: ['POST', 'OPTIONS'],
-    url: '/api/v1/uploads',
-    schema: {
-      ...common,
-      summary: 'tus 1.0: create an upload (creation, creation-with-upload); OPTIONS: capabilities. Any tus client works (tus-js-client, Uppy…)',
-      description: 'Upload-Metadata: `filename` (required), `video` (existing video to replace the source of; omitted = a new draft video at completion), `title`. '
-        + 'Extensions: creation, creation-with-upload, termination, checksum (sha1, sha256, md5), expiration. Errors carry the JSON envelope in their body.',
-      response: { 201: NoBody('Created: Location is the upload URL'), 204: NoBody('Capabilities (OPTIONS)') },
-    },
-    handler: handle,
+  // One route per method, each its own operation in the API document; tus itself answers them all.
+  const upload = (method: 'POST' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'DELETE', url: string, schema: FastifySchema) =>
+    app.route({ method, url, schema: { tags: ['uploads'], headers: tusHeaders, ...schema }, exposeHeadRoute: false, handler: handle });
+  const tusErrors = ['unsupported_tus_version'] as const;
+  const UploadParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\w-]+$', description: 'The upload id (last segment of its Location)' }) });
+
+  upload('POST', '/api/v1/uploads', {
+    operationId: 'createUpload', security: AUTHENTICATED,
+    summary: 'tus 1.0: create an upload (creation, creation-with-upload)',
+    description: 'Any tus client works (tus-js-client, Uppy…). Upload-Length is required (the size limit and the quota are checked here); '
+      + 'Upload-Metadata (base64 values): `filename` (required, its extension must be accepted), `video` (id or slug of an existing video '
+      + 'whose source this replaces; omitted = a new draft video at completion), `title`. With creation-with-upload the body carries the '
+      + 'first bytes (Content-Type application/offset+octet-stream). Errors carry the JSON envelope in their body.',
+    errors: [...tusErrors, 'forbidden', 'not_found', 'length_required', 'payload_too_large', 'quota_exceeded', 'unsupported_media_type', 'checksum_mismatch'],
+    rawBody: { contentType: 'application/offset+octet-stream', description: 'Optional first bytes of the file (creation-with-upload)', required: false },
+    response: { 201: NoBody('Created: Location is the upload URL') },
+    responseHeaders: { 201: ['Location', 'Tus-Resumable', 'Upload-Offset', 'Upload-Expires', 'X-Video-Id', 'X-Video-Slug'] },
+  });
+  upload('OPTIONS', '/api/v1/uploads', {
+    operationId: 'getUploadCapabilities', security: PUBLIC,
+    summary: 'tus 1.0: what this upload endpoint supports (anonymous, as tus clients and CORS preflights ask)',
+    response: { 204: NoBody('Capabilities, in the headers') },
+    responseHeaders: { 204: ['Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Tus-Checksum-Algorithm'] },
   });
   // The same endpoint with a trailing slash (tus clients are configured with either).
   app.route({ method: ['POST', 'OPTIONS'], url: '/api/v1/uploads/', schema: { hide: true }, handler: handle });
-  app.route({
-    method: ['HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
-    url: '/api/v1/uploads/:id',
-    schema: {
-      ...common,
-      summary: 'tus 1.0: HEAD = current offset, PATCH = append a chunk (Upload-Checksum honoured), DELETE = abandon',
-      description: 'The last PATCH answers `X-Video-Id` and `X-Video-Slug` once the file is validated and queued for encoding; '
-        + 'so does a HEAD of a completed upload. A HEAD also completes an upload whose bytes all arrived but whose completion was interrupted.',
-      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\w-]+$' }) }),
-      response: { 200: NoBody('Offset (HEAD)'), 204: NoBody('Chunk stored / upload deleted') },
-    },
-    exposeHeadRoute: false,
-    handler: handle,
+  upload('HEAD', '/api/v1/uploads/:id', {
+    operationId: 'getUploadOffset', security: AUTHENTICATED, params: UploadParams,
+    summary: 'tus 1.0: how many bytes of the upload arrived (resume from Upload-Offset)',
+    description: 'A HEAD of a completed upload answers `X-Video-Id` and `X-Video-Slug`; it also completes an upload whose bytes all '
+      + 'arrived but whose completion was interrupted. Errors have no body (HEAD): the status says it.',
+    errors: [...tusErrors, 'not_found', 'upload_expired', 'unsupported_media_type'],
+    response: { 200: NoBody('Offset and length, in the headers') },
+    responseHeaders: { 200: ['Tus-Resumable', 'Upload-Offset', 'Upload-Length', 'Upload-Expires', 'Cache-Control', 'X-Video-Id', 'X-Video-Slug'] },
+  });
+  upload('PATCH', '/api/v1/uploads/:id', {
+    operationId: 'appendUploadChunk', security: AUTHENTICATED, params: UploadParams,
+    summary: 'tus 1.0: append a chunk at Upload-Offset (Upload-Checksum honoured)',
+    description: 'The last PATCH answers `X-Video-Id` and `X-Video-Slug` once the file is checked (type sniffed from its bytes) and queued '
+      + 'for encoding. A chunk whose checksum does not match is refused (460) and the offset stays.',
+    errors: [...tusErrors, 'not_found', 'offset_mismatch', 'upload_expired', 'payload_too_large', 'unsupported_media_type', 'checksum_mismatch', 'checksum_algorithm_unsupported'],
+    rawBody: { contentType: 'application/offset+octet-stream', description: 'The bytes of the file from Upload-Offset on' },
+    response: { 204: NoBody('Chunk stored') },
+    responseHeaders: { 204: ['Tus-Resumable', 'Upload-Offset', 'Upload-Expires', 'X-Video-Id', 'X-Video-Slug'] },
+  });
+  upload('DELETE', '/api/v1/uploads/:id', {
+    operationId: 'deleteUpload', security: AUTHENTICATED, params: UploadParams,
+    summary: 'tus 1.0 termination: abandon an unfinished upload',
+    errors: [...tusErrors, 'not_found'],
+    response: { 204: NoBody('Upload deleted') },
+    responseHeaders: { 204: ['Tus-Resumable'] },
+  });
+  upload('OPTIONS', '/api/v1/uploads/:id', {
+    operationId: 'getUploadResourceCapabilities', security: PUBLIC, params: UploadParams,
+    summary: 'tus 1.0: what this upload endpoint supports (anonymous; CORS preflights of HEAD, PATCH and DELETE)',
+    response: { 204: NoBody('Capabilities, in the headers') },
+    responseHeaders: { 204: ['Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Tus-Checksum-Algorithm'] },
   });
 
   const everyMs = Math.min(app.config.UPLOAD_EXPIRATION_S * 250, 3_600_000);

@@ -21,7 +21,7 @@ export async function userRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
 
   app.get('/api/v1/users/me', {
-    schema: { tags: ['users'], summary: 'The authenticated user', security: AUTHENTICATED, response: { 200: Envelope(User) } },
+    schema: { operationId: 'getMe', tags: ['users'], summary: 'The authenticated user', security: AUTHENTICATED, response: { 200: Envelope(User) } },
   }, async (request) => {
     const me = requireUser(request);
     const row = await userById(db(), me.id);
@@ -32,7 +32,7 @@ export async function userRoutes(app: FastifyInstance) {
   app.patch('/api/v1/users/me', {
     bodyLimit: NAMES_BODY_LIMIT,
     schema: {
-      tags: ['users'], summary: 'Edit my profile', security: AUTHENTICATED, body: MeUpdate, response: { 200: Envelope(User) },
+      operationId: 'updateMe', tags: ['users'], summary: 'Edit my profile', security: AUTHENTICATED, body: MeUpdate, response: { 200: Envelope(User) },
     },
   }, async (request) => {
     const me = requireUser(request);
@@ -43,7 +43,7 @@ export async function userRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/users/me/password', {
     schema: {
-      tags: ['users'], summary: 'Change my password (signs out my other sessions)', security: AUTHENTICATED,
+      operationId: 'changeMyPassword', errors: [{ code: 'invalid_credentials', status: 400 }], tags: ['users'], summary: 'Change my password (signs out my other sessions)', security: AUTHENTICATED,
       body: PasswordChange, response: { 200: Envelope(Type.Object({ changed: Type.Boolean(), sessions_revoked: Type.Integer() })) },
     },
     config: { rateLimit: { max: app.config.AUTH_RATE_LIMIT_MAX, timeWindow: app.config.AUTH_RATE_LIMIT_WINDOW_MS } },
@@ -68,7 +68,7 @@ export async function userRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/users', {
     schema: {
-      tags: ['users'], summary: 'List users (superusers)', security: AUTHENTICATED,
+      operationId: 'listUsers', errors: ['forbidden', 'invalid_cursor'], tags: ['users'], summary: 'List users (superusers)', security: AUTHENTICATED,
       querystring: Type.Object({ ...UserListQuery.properties, ...PageQuery }),
       response: { 200: Envelope(Type.Array(User), PageMeta) },
     },
@@ -100,7 +100,7 @@ export async function userRoutes(app: FastifyInstance) {
   app.post('/api/v1/users', {
     bodyLimit: NAMES_BODY_LIMIT,
     schema: {
-      tags: ['users'], summary: 'Create a user (superusers)', security: AUTHENTICATED, body: UserCreate,
+      operationId: 'createUser', errors: ['forbidden', 'username_taken'], tags: ['users'], summary: 'Create a user (superusers)', security: AUTHENTICATED, body: UserCreate,
       response: { 201: Envelope(User) },
     },
   }, async (request, reply) => {
@@ -121,7 +121,7 @@ export async function userRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/users/:id', {
     schema: {
-      tags: ['users'], summary: 'One user (superusers, or the user themself)', security: AUTHENTICATED,
+      operationId: 'getUser', errors: ['forbidden', 'not_found'], tags: ['users'], summary: 'One user (superusers, or the user themself)', security: AUTHENTICATED,
       params: UserIdParams, response: { 200: Envelope(User) },
     },
   }, async (request) => {
@@ -136,7 +136,7 @@ export async function userRoutes(app: FastifyInstance) {
   app.patch('/api/v1/users/:id', {
     bodyLimit: NAMES_BODY_LIMIT,
     schema: {
-      tags: ['users'], summary: 'Edit a user (superusers)', security: AUTHENTICATED,
+      operationId: 'updateUser', errors: ['forbidden', 'not_found', 'forbidden_self_change', 'username_taken'], tags: ['users'], summary: 'Edit a user (superusers)', security: AUTHENTICATED,
       params: UserIdParams, body: UserUpdate, response: { 200: Envelope(User) },
     },
   }, async (request) => {
@@ -167,7 +167,7 @@ export async function userRoutes(app: FastifyInstance) {
   });
   app.delete('/api/v1/users/:id', {
     schema: {
-      tags: ['users'],
+      operationId: 'deleteUser', errors: ['forbidden', 'not_found', 'forbidden_self_change', 'user_owns_videos'], tags: ['users'],
       summary: 'Delete a user (superusers). A user who owns videos: 409 user_owns_videos, unless ?transfer_to=<username> hands them over first',
       description: 'Videos are never deleted with their owner. Deactivating the account (PATCH is_active=false) keeps everything and signs the user out.',
       security: AUTHENTICATED, params: UserIdParams, querystring: DeleteQuery, response: { 200: Envelope(Type.Null()) },

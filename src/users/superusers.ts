@@ -48,7 +48,7 @@ export function cliSuperuserToken(keys: Keys): Promise<string> {
 export async function superuserRoutes(app: FastifyInstance) {
   app.post('/api/v1/internal/superusers', {
     schema: {
-      tags: ['users'],
+      operationId: 'createSuperuser', errors: ['invalid_token', 'username_taken'], tags: ['users'],
       summary: 'Create or promote a superuser (for `npm run create-superuser` while the server holds the embedded database)',
       description: 'Authorization: `Bearer <token>` signed with a key derived from SECRET_KEY (the command makes it); not a user token.',
       security: [{ cliToken: [] }],

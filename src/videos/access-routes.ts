@@ -34,7 +34,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/videos/:ref/unlock', {
     schema: {
-      tags: ['videos'], summary: 'Give the password of a protected video; get an unlock token (send it as ?token= or X-Video-Token)',
+      operationId: 'unlockVideo', errors: ['not_found', 'no_password', 'wrong_password'], tags: ['videos'], summary: 'Give the password of a protected video; get an unlock token (send it as ?token= or X-Video-Token)',
       security: OPTIONAL_AUTH, params: VideoRefParams, body: UnlockBody,
       response: { 200: Envelope(Type.Object({ token: Type.String(), expires_at: Type.String({ format: 'date-time' }) })) },
     },
@@ -51,7 +51,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/videos/:ref/access-tokens', {
     schema: {
-      tags: ['videos'], summary: 'Private links of a video (editors)', security: AUTHENTICATED,
+      operationId: 'listVideoAccessTokens', errors: ['not_found', 'forbidden'], tags: ['videos'], summary: 'Private links of a video (editors)', security: AUTHENTICATED,
       params: VideoRefParams, response: { 200: Envelope(Type.Array(AccessToken)) },
     },
   }, async (request) => {
@@ -63,7 +63,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/videos/:ref/access-tokens', {
     schema: {
-      tags: ['videos'],
+      operationId: 'createVideoAccessToken', errors: ['not_found', 'forbidden'], tags: ['videos'],
       summary: 'Create a private link (editors). The token is shown once; it bypasses draft, restriction, groups and password until revoked',
       security: AUTHENTICATED, params: VideoRefParams, body: Type.Optional(AccessTokenCreate),
       response: { 201: Envelope(Type.Object({ ...AccessToken.properties, token: Type.String(), url: Type.String() })) },
@@ -82,7 +82,7 @@ export async function videoAccessRoutes(app: FastifyInstance) {
 
   app.delete('/api/v1/videos/:ref/access-tokens/:token_id', {
     schema: {
-      tags: ['videos'], summary: 'Revoke a private link (editors)', security: AUTHENTICATED,
+      operationId: 'revokeVideoAccessToken', errors: ['not_found', 'forbidden'], tags: ['videos'], summary: 'Revoke a private link (editors)', security: AUTHENTICATED,
       params: TokenParams, response: { 200: Envelope(Type.Null()) },
     },
   }, async (request) => {

@@ -44,7 +44,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/videos', {
     schema: {
-      tags: ['videos'], summary: 'List and search the videos the caller may see', security: OPTIONAL_AUTH,
+      operationId: 'listVideos', errors: ['invalid_cursor'], tags: ['videos'], summary: 'List and search the videos the caller may see', security: OPTIONAL_AUTH,
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
   }, async (request) => {
@@ -54,7 +54,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/videos/me', {
     schema: {
-      tags: ['videos'], summary: 'Videos I own or co-own (drafts included)', security: AUTHENTICATED,
+      operationId: 'listMyVideos', errors: ['invalid_cursor'], tags: ['videos'], summary: 'Videos I own or co-own (drafts included)', security: AUTHENTICATED,
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
   }, async (request) => {
@@ -65,7 +65,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/videos', {
     schema: {
-      tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
+      operationId: 'createVideo', errors: ['forbidden', 'owner_only'], tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
       body: VideoCreate, response: { 201: Envelope(Video) },
     },
   }, async (request, reply) => {
@@ -79,7 +79,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/videos/:ref', {
     schema: {
-      tags: ['videos'], summary: 'One video, by id or slug (404 when the caller may not see it)', security: OPTIONAL_AUTH,
+      operationId: 'getVideo', errors: ['not_found'], tags: ['videos'], summary: 'One video, by id or slug (404 when the caller may not see it)', security: OPTIONAL_AUTH,
       params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Video) },
     },
   }, async (request) => {
@@ -107,21 +107,21 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.patch('/api/v1/videos/:ref', {
     schema: {
-      tags: ['videos'], summary: 'Change some fields of a video (owners, additional owners, managers)', security: AUTHENTICATED,
+      operationId: 'updateVideo', errors: ['not_found', 'forbidden', 'owner_only'], tags: ['videos'], summary: 'Change some fields of a video (owners, additional owners, managers)', security: AUTHENTICATED,
       params: VideoRefParams, body: VideoPatch, response: { 200: Envelope(Video) },
     },
   }, update(true));
 
   app.put('/api/v1/videos/:ref', {
     schema: {
-      tags: ['videos'], summary: 'Replace the editable fields of a video (omitted fields reset to defaults)', security: AUTHENTICATED,
+      operationId: 'replaceVideo', errors: ['not_found', 'forbidden', 'owner_only'], tags: ['videos'], summary: 'Replace the editable fields of a video (omitted fields reset to defaults)', security: AUTHENTICATED,
       params: VideoRefParams, body: VideoCreate, response: { 200: Envelope(Video) },
     },
   }, update(false));
 
   app.delete('/api/v1/videos/:ref', {
     schema: {
-      tags: ['videos'],
+      operationId: 'deleteVideo', errors: ['not_found', 'forbidden'], tags: ['videos'],
       summary: 'Delete a video (owner or manager; additional owners cannot). Soft delete: hidden at once, files purged by a later job',
       security: AUTHENTICATED, params: VideoRefParams, response: { 200: Envelope(Type.Null()) },
     },

@@ -1,0 +1,128 @@
+// What each operation can answer: its success statuses, and per error status
+// the codes it may carry. Built once per route at registration from the
+// route's schema and config (conventions: who may call, what it reads, rate
+// limits) plus the codes the route declares (`schema.errors`). The OpenAPI
+// document (core/openapi-document.ts) is written from it, and in tests the
+// contract check below holds every real answer to it.
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES, isErrorCode, type DocumentedError, type ErrorCode } from './error-codes.ts';
+import type { HeaderName } from './openapi-headers.ts';
+
+/** Route-level documentation a route schema carries next to its JSON schemas (declared in openapi.ts). */
+export interface RouteDocs {
+  /** Headers of the answers, per status (names from core/openapi-headers.ts). */
+  responseHeaders?: Record<number, readonly HeaderName[]>;
+  /** Answers that are not JSON: media type → what it is, per status. */
+  mediaTypes?: Record<number, Record<string, { description?: string; schema?: Record<string, unknown> }>>;
+  /** A request body that is not JSON (binary uploads). */
+  rawBody?: { contentType: string; description: string; required?: boolean };
+}
+
+export interface RouteContract {
+  method: string;
+  /** Fastify's path (`/api/v1/videos/:ref`). */
+  url: string;
+  /** The OpenAPI path (`/api/v1/videos/{ref}`; a trailing wildcard is `{path}`). */
+  path: string;
+  operationId: string;
+  /** Error status → the codes the operation may answer with it. */
+  errors: Map<number, Set<ErrorCode>>;
+  successStatuses: Set<number>;
+  rateLimited: boolean;
+  /** Requires a signed-in caller (no anonymous alternative in `security`). */
+  requiresUser: boolean;
+  /** Cookie-authenticated calls need X-CSRF-Token. */
+  csrf: boolean;
+  docs: RouteDocs;
+}
+
+interface RouteLike {
+  method: string;
+  url: string;
+  schema: Record<string, unknown>;
+  config?: { rateLimit?: unknown; csrfExempt?: boolean; ownAuthorization?: boolean } | undefined;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{path}');
+
+type Security = Record<string, string[]>[];
+
+export function buildContract(route: RouteLike): RouteContract {
+  const { schema, config = {} } = route;
+  const method = route.method.toUpperCase();
+  const security = (schema.security as Security | undefined) ?? [];
+  const anonymousAllowed = security.length === 0 || security.some((s) => Object.keys(s).length === 0);
+  const schemes = new Set(security.flatMap((s) => Object.keys(s)));
+  const requiresUser = !anonymousAllowed && (schemes.has('bearerAuth') || schemes.has('cookieAuth'));
+  const csrf = schemes.has('cookieAuth') && UNSAFE.has(method) && !config.csrfExempt;
+  const rawBody = Boolean(schema.rawBody);
+  // Fastify parses a JSON body on any POST, PUT or PATCH, declared or not.
+  const jsonBody = !rawBody && (Boolean(schema.body) || (UNSAFE.has(method) && method !== 'DELETE'));
+  const codes: DocumentedError[] = ['internal_error', 'service_unavailable'];
+  if (schema.querystring || schema.params || schema.body || schema.headers) codes.push('validation_error');
+  if (schema.params) codes.push('uri_too_long');
+  if (jsonBody) codes.push('invalid_json', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'request_timeout');
+  if (rawBody) codes.push('payload_too_large', 'bad_request', 'request_timeout');
+  if (!config.ownAuthorization) codes.push('invalid_token', 'token_expired');
+  if (requiresUser) codes.push('not_authenticated');
+  if (csrf) codes.push('csrf_failed');
+  if (config.rateLimit) codes.push('rate_limited');
+  codes.push(...((schema.errors as DocumentedError[] | undefined) ?? []));
+
+  const errors = new Map<number, Set<ErrorCode>>();
+  for (const e of codes) {
+    const code = typeof e === 'string' ? e : e.code;
+    if (!isErrorCode(code)) throw new Error(`${method} ${route.url} declares the unknown error code ${code} (core/error-codes.ts)`);
+    const status = typeof e === 'string' ? ERROR_CODES[code].status : e.status;
+    if (!errors.has(status)) errors.set(status, new Set());
+    errors.get(status)!.add(code);
+  }
+  const response = (schema.response ?? {}) as Record<string, unknown>;
+  const successStatuses = new Set(Object.keys(response).filter((k) => /^[23]\d\d$/.test(k)).map(Number));
+  // A route serving several methods (tus) names one operation per method.
+  const operationId = (schema.operationIds as Record<string, string> | undefined)?.[method] ?? schema.operationId;
+  if (typeof operationId !== 'string' || !/^[a-z][A-Za-z0-9]+$/.test(operationId)) {
+    throw new Error(`Route ${method} ${route.url} has no operationId (camelCase, e.g. listVideos): every route must declare one`);
+  }
+  return {
+    method, url: route.url, path: openApiPath(route.url), operationId, errors, successStatuses,
+    rateLimited: Boolean(config.rateLimit), requiresUser, csrf,
+    docs: { responseHeaders: schema.responseHeaders as RouteDocs['responseHeaders'], mediaTypes: schema.mediaTypes as RouteDocs['mediaTypes'], rawBody: schema.rawBody as RouteDocs['rawBody'] },
+  };
+}
+
+/**
+ * Holds every answer to its operation's contract: a status the operation
+ * does not document, or an error code it does not list for that status, is
+ * reported (tests fail on it). HEAD answers are held to their GET's contract.
+ */
+export function installContractCheck(app: FastifyInstance, contracts: Map<string, RouteContract>, report: (violation: string) => void) {
+  const contractOf = (method: string, url: string | undefined) =>
+    url === undefined ? undefined : contracts.get(`${method} ${url}`) ?? (method === 'HEAD' ? contracts.get(`GET ${url}`) : undefined);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const contract = contractOf(request.method, request.routeOptions.url);
+    if (!contract || reply.statusCode < 400 || typeof payload !== 'string' || !payload.startsWith('{')) return payload;
+    let codes: string[] = [];
+    try {
+      codes = (JSON.parse(payload) as { errors?: { code: string }[] }).errors?.map((e) => e.code) ?? [];
+    } catch {
+      return payload;
+    }
+    const allowed = contract.errors.get(reply.statusCode);
+    for (const code of codes) {
+      if (!allowed?.has(code as ErrorCode)) report(`${contract.operationId} (${contract.method} ${contract.path}) answered ${reply.statusCode} ${code}, which it does not document`);
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const contract = contractOf(request.method, request.routeOptions.url);
+    if (!contract) return;
+    const status = reply.raw.statusCode;
+    const documented = status < 400 ? contract.successStatuses.has(status) || (status === 304 && request.method === 'HEAD') : contract.errors.has(status);
+    if (!documented) report(`${contract.operationId} (${contract.method} ${contract.path}) answered status ${status}, which it does not document`);
+  });
+}
