@@ -5,30 +5,31 @@ import Type, { type Static } from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
 import { NAMES_BODY_LIMIT } from '../core/limits.ts';
 import { AppError, unauthorized } from '../core/errors.ts';
-import { AUTHENTICATED } from '../core/openapi.ts';
+import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { Credentials, User } from '../users/schemas.ts';
 import { userById, userByUsername, userJson } from '../users/queries.ts';
 import { hashPassword, isLegacyHash, verifyPassword } from './passwords.ts';
 import { CSRF_COOKIE, issueCsrfToken, requireUser, SESSION_COOKIE, sessionCookieOptions } from './plugin.ts';
 import { consumeRefreshToken, createSession, recordRefreshToken, revokeSession } from './sessions.ts';
+import { model } from '../core/openapi-models.ts';
 
-const TokenPair = Type.Object({
+const TokenPair = model('TokenPair', Type.Object({
   access_token: Type.String(),
   refresh_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Access token lifetime, seconds' }),
   refresh_expires_in: Type.Integer({ description: 'Refresh token lifetime, seconds' }),
   user: User,
-});
+}));
 const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
 const VerifyBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
 const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false }), Type.Null()]);
-const SessionInfo = Type.Object({
+const SessionInfo = model('SessionInfo', Type.Object({
   user: User,
   kind: Type.Union([Type.Literal('token'), Type.Literal('cookie')]),
   expires_at: Type.String({ format: 'date-time' }),
   csrf_token: Type.Optional(Type.String({ description: 'Send as X-CSRF-Token on POST/PUT/PATCH/DELETE (cookie sessions)' })),
-});
+}));
 
 const CREDENTIALS_BODY_LIMIT = NAMES_BODY_LIMIT;
 
@@ -132,7 +133,8 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/logout', {
     schema: {
       operationId: 'logout', errors: ['not_authenticated'], tags: ['auth'], summary: 'Sign out: revoke the current session (or the session of the given refresh token)',
-      body: Type.Optional(LogoutBody), response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) },
+      security: OPTIONAL_AUTH, body: Type.Optional(LogoutBody), optionalBody: true, response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) },
+      responseHeaders: { 200: ['Set-Cookie'] },
     },
   }, async (request, reply) => {
     let sessionId = request.principal?.session_id;
@@ -147,7 +149,7 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/session', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      operationId: 'createSession', errors: ['invalid_credentials'], tags: ['auth'],
+      operationId: 'createSession', responseHeaders: { 200: ['Set-Cookie'] }, errors: ['invalid_credentials'], tags: ['auth'],
       summary: 'Browser sign-in: sets an HttpOnly session cookie and returns the CSRF token for unsafe requests',
       body: Credentials, response: { 200: Envelope(SessionInfo) },
     },
@@ -168,7 +170,7 @@ export async function authRoutes(app: FastifyInstance) {
   });
 
   app.delete('/api/v1/auth/session', {
-    schema: { operationId: 'deleteSession', tags: ['auth'], summary: 'Browser sign-out (needs X-CSRF-Token)', security: AUTHENTICATED, response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) } },
+    schema: { operationId: 'deleteSession', responseHeaders: { 200: ['Set-Cookie'] }, tags: ['auth'], summary: 'Browser sign-out (needs X-CSRF-Token)', security: AUTHENTICATED, response: { 200: Envelope(Type.Object({ revoked: Type.Boolean() })) } },
   }, async (request, reply) => {
     const p = requireUser(request);
     await revokeSession(db(), p.session_id, 'logout');
@@ -178,7 +180,7 @@ export async function authRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/auth/csrf', {
     schema: {
-      operationId: 'getCsrfToken', tags: ['auth'], summary: 'A CSRF token for the current cookie session (e.g. after a page reload)', security: AUTHENTICATED,
+      operationId: 'getCsrfToken', responseHeaders: { 200: ['Set-Cookie'] }, tags: ['auth'], summary: 'A CSRF token for the current cookie session (e.g. after a page reload)', security: AUTHENTICATED,
       response: { 200: Envelope(Type.Object({ csrf_token: Type.String() })) },
     },
   }, async (request, reply) => {

@@ -16,6 +16,8 @@ export interface RouteDocs {
   mediaTypes?: Record<number, Record<string, { description?: string; schema?: Record<string, unknown> }>>;
   /** A request body that is not JSON (binary uploads). */
   rawBody?: { contentType: string; description: string; required?: boolean };
+  /** The JSON body may be left out altogether. */
+  optionalBody?: boolean;
 }
 
 export interface RouteContract {
@@ -89,7 +91,7 @@ export function buildContract(route: RouteLike): RouteContract {
   return {
     method, url: route.url, path: openApiPath(route.url), operationId, errors, successStatuses,
     rateLimited: Boolean(config.rateLimit), requiresUser, csrf,
-    docs: { responseHeaders: schema.responseHeaders as RouteDocs['responseHeaders'], mediaTypes: schema.mediaTypes as RouteDocs['mediaTypes'], rawBody: schema.rawBody as RouteDocs['rawBody'] },
+    docs: { responseHeaders: schema.responseHeaders as RouteDocs['responseHeaders'], mediaTypes: schema.mediaTypes as RouteDocs['mediaTypes'], rawBody: schema.rawBody as RouteDocs['rawBody'], optionalBody: schema.optionalBody as boolean | undefined },
   };
 }
 

@@ -28,6 +28,7 @@ export function refineDocument(doc: Json, contracts: Iterable<RouteContract>, ex
   doc.components.schemas ??= {};
   doc.components.headers = Object.fromEntries(Object.entries(HEADERS).map(([name, h]) => [name, { description: h.description, schema: h.schema }]));
   Object.assign(doc.components.schemas, errorSchemas());
+  doc.components.examples = Object.fromEntries((Object.keys(ERROR_CODES) as ErrorCode[]).sort().map((code) => [code, { summary: ERROR_CODES[code].description, value: errorExample(code) }]));
 
   const paths: Json = {};
   for (const [rawPath, item] of Object.entries<Json>(doc.paths ?? {})) {
@@ -38,15 +39,17 @@ export function refineDocument(doc: Json, contracts: Iterable<RouteContract>, ex
       if (!op) continue;
       const contract = byOperation.get(`${method.toUpperCase()} ${path}`);
       if (!contract) throw new Error(`No contract for ${method.toUpperCase()} ${path}`);
-      refineOperation(op, contract, examples[contract.operationId]);
+      refineOperation(op, contract, examples[contract.operationId], doc.components);
     }
   }
   doc.paths = paths;
   nameComponents(doc);
+  dropUnused(doc, 'headers');
+  dropUnused(doc, 'examples');
   return doc;
 }
 
-function refineOperation(op: Json, c: RouteContract, example: Examples[string] | undefined) {
+function refineOperation(op: Json, c: RouteContract, example: Examples[string] | undefined, components: Json) {
   op.operationId = c.operationId;
   op.description ??= op.summary;
   // Public operations say so (`security: []`) rather than inherit nothing.
@@ -68,6 +71,12 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
       description: c.docs.rawBody.description,
       content: { [c.docs.rawBody.contentType]: { schema: { type: 'string', contentMediaType: c.docs.rawBody.contentType } } },
     };
+  }
+  if (c.docs.optionalBody && op.requestBody) {
+    op.requestBody.required = false;
+    const schema = op.requestBody.content?.['application/json']?.schema;
+    const branches = schema?.anyOf?.filter((b: Json) => b.type !== 'null');
+    if (branches?.length === 1) op.requestBody.content['application/json'].schema = branches[0];
   }
   const bodyContent = op.requestBody?.content?.['application/json'];
   if (bodyContent && example?.request !== undefined) bodyContent.example = example.request;
@@ -94,7 +103,8 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
     const list = [...codes].sort();
     const extra: HeaderName[] = status === 401 ? ['WWW-Authenticate'] : status === 429 || status === 503 ? ['Retry-After'] : status === 416 ? ['Content-Range'] : [];
     if (c.rateLimited && status === 429) extra.push('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
-    responses[String(status)] = {
+    const recorded = list.some((code) => example?.errors?.[`${status} ${code}`]);
+    const response = {
       description: list.map((code) => `\`${code}\`: ${ERROR_CODES[code].description}`).join('; '),
       headers: headersFor(extra),
       content: {
@@ -104,13 +114,28 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
             allOf: [ref('ErrorEnvelope')],
             properties: { errors: { type: 'array', items: { allOf: [ref('ErrorItem')], properties: { code: { type: 'string', enum: list } } } } },
           },
-          examples: Object.fromEntries(list.map((code) => [code, { summary: ERROR_CODES[code].description, value: errorExample(code, example?.errors?.[`${status} ${code}`]) }])),
+          // A real answer of this operation where one was recorded, else the code's generic example.
+          examples: Object.fromEntries(list.map((code) => {
+            const seen = example?.errors?.[`${status} ${code}`];
+            return [code, seen ? { summary: ERROR_CODES[code].description, value: errorExample(code, seen) } : { $ref: `#/components/examples/${code}` }];
+          })),
         },
       },
     };
+    // The same answer shared by many operations (internal_error, not_found…) is one named response.
+    const shared = list.length === 1 && !recorded && !(c.rateLimited && status === 429) && ERROR_CODES[list[0]!].status === status ? pascal(list[0]!) : undefined;
+    if (shared) {
+      components.responses ??= {};
+      components.responses[shared] ??= response;
+      responses[String(status)] = { $ref: `#/components/responses/${shared}` };
+    } else {
+      responses[String(status)] = response;
+    }
   }
   op.responses = responses;
 }
+
+const pascal = (code: string) => code.replace(/(^|_)([a-z])/g, (_m, _s, ch: string) => ch.toUpperCase());
 
 function headersFor(names: readonly HeaderName[]) {
   return Object.fromEntries(['X-Request-Id', ...names].map((n) => [n, { $ref: `#/components/headers/${n}` }]));
@@ -151,6 +176,14 @@ function errorSchemas(): Json {
       },
     },
   };
+}
+
+/** Removes the components of a kind that nothing references (catalogs list more than one deployment uses). */
+function dropUnused(doc: Json, kind: 'headers' | 'examples') {
+  const text = JSON.stringify([doc.paths, doc.components.responses ?? {}]);
+  for (const name of Object.keys(doc.components[kind])) {
+    if (!text.includes(`"#/components/${kind}/${name}"`)) delete doc.components[kind][name];
+  }
 }
 
 const SCHEMA_CHILDREN = ['items', 'additionalProperties', 'not', 'contains', 'if', 'then', 'else', 'propertyNames'];

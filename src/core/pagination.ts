@@ -2,16 +2,17 @@
 // A cursor is opaque to clients (base64url JSON of the last row's sort key).
 import Type from 'typebox';
 import { badRequest } from './errors.ts';
+import { model } from './openapi-models.ts';
 
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: 'Opaque cursor from meta.next_cursor' })),
 };
 
-export const PageMeta = Type.Object({
+export const PageMeta = model('PageMeta', Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?cursor= for the next page; null on the last page' }),
   limit: Type.Integer(),
-});
+}));
 
 export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');

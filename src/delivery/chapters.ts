@@ -15,15 +15,16 @@ import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import type { VideoRow } from '../videos/queries.ts';
 import { editableVideo, visibleVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
+import { model } from '../core/openapi-models.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export interface ChapterJson { id: number; title: string; time_start: number }
 
 const Title = Type.String({ minLength: 1, maxLength: 100 });
 const TimeStart = Type.Number({ minimum: 0, maximum: 1e7, description: 'Seconds from the start (millisecond precision)' });
-const Chapter = Type.Object({ id: Type.Integer(), title: Type.String(), time_start: Type.Number() });
-const ChapterCreate = Type.Object({ title: Title, time_start: TimeStart }, { additionalProperties: false });
-const ChapterPatch = Type.Object({ title: Type.Optional(Title), time_start: Type.Optional(TimeStart) }, { additionalProperties: false, minProperties: 1 });
+const Chapter = model('Chapter', Type.Object({ id: Type.Integer(), title: Type.String(), time_start: Type.Number() }));
+const ChapterCreate = model('ChapterCreate', Type.Object({ title: Title, time_start: TimeStart }, { additionalProperties: false }));
+const ChapterPatch = model('ChapterPatch', Type.Object({ title: Type.Optional(Title), time_start: Type.Optional(TimeStart) }, { additionalProperties: false, minProperties: 1 }));
 const ChaptersReplace = Type.Object({
   chapters: Type.Optional(Type.Array(ChapterCreate, { maxItems: 500 })),
   vtt: Type.Optional(Type.String({ minLength: 1, maxLength: 1_000_000, description: 'A WebVTT chapters file to import instead of the list' })),

@@ -17,9 +17,10 @@ import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import { chapterRows, CHAPTERS_VTT } from './chapters.ts';
 import { mediaUrls } from './media-urls.ts';
 import { trackRows } from './tracks.ts';
+import { model } from '../core/openapi-models.ts';
 
 const Url = Type.String({ format: 'uri' });
-const PlayerConfig = Type.Object({
+const PlayerConfig = model('PlayerConfig', Type.Object({
   video: Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), duration: Type.Integer({ description: 'seconds' }) }),
   encoding: Type.Object({ status: Type.String(), ready: Type.Boolean({ description: 'Playable outputs exist (possibly while a re-encode runs)' }) }),
   formats: Type.Array(Type.Union([Type.Literal('hls'), Type.Literal('dash'), Type.Literal('mp4'), Type.Literal('audio')]), {
@@ -51,7 +52,7 @@ const PlayerConfig = Type.Object({
     public: Type.Boolean({ description: 'true: long-cached public URLs; false: signed URLs' }),
     expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Fetch the configuration again before this (signed URLs stop working)' }),
   }),
-});
+}));
 
 export async function playerConfigRoute(app: FastifyInstance) {
   app.get('/api/v1/videos/:ref/config', {
@@ -59,6 +60,7 @@ export async function playerConfigRoute(app: FastifyInstance) {
       operationId: 'getVideoConfig', errors: ['not_found', 'password_required'], tags: ['delivery'], summary: 'Player configuration: sources, tracks, chapters, poster, URL expiry (ETag; 403 password_required)',
       security: OPTIONAL_AUTH, params: VideoRefParams, querystring: VideoAccessQuery,
       response: { 200: Envelope(PlayerConfig), 304: Type.String({ description: 'Not modified (If-None-Match)' }) },
+      responseHeaders: { 200: ['ETag', 'Cache-Control'], 304: ['ETag', 'Cache-Control'] },
     },
   }, async (request, reply) => {
     const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);

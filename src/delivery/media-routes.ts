@@ -12,17 +12,27 @@ import { AppError, notFound } from '../core/errors.ts';
 import { canWatch } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
 import { mediaKeyVideo, verifyMediaToken } from './media-tokens.ts';
-import { checkedMediaKey, serveMedia } from './serve.ts';
+import { checkedMediaKey, MEDIA_TYPES, serveMedia } from './serve.ts';
+import { PUBLIC } from '../core/openapi.ts';
 import { LiveVideos } from './live-videos.ts';
 
 const PUBLIC_CHECK_MS = 10_000;
 
 const MediaResponses = {
-  200: Type.String({ description: 'The file (or, in x-accel mode, an empty body with X-Accel-Redirect for nginx)' }),
+  200: Type.String({ description: 'The file (behind nginx in x-accel mode, nginx sends it)' }),
   206: Type.String({ description: 'A byte range of the file' }),
-  302: Type.String({ description: 'redirect mode (S3): a presigned URL' }),
+  302: Type.String({ description: 'Redirect mode (S3): Location is a short-lived presigned URL of the file' }),
   304: Type.String({ description: 'Not modified (If-None-Match)' }),
 };
+/** What a media path can be: manifests, segments, renditions, subtitles, images. */
+const MEDIA_FILE_TYPES = Object.fromEntries([...new Set(Object.values(MEDIA_TYPES))].map((type) => [type.split(';')[0]!, { schema: { type: 'string', format: 'binary' } }]));
+const MediaDocs = {
+  mediaTypes: { 200: MEDIA_FILE_TYPES, 206: MEDIA_FILE_TYPES },
+  responseHeaders: {
+    200: ['Cache-Control', 'ETag', 'Last-Modified', 'Accept-Ranges'], 206: ['Cache-Control', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Range'],
+    302: ['Location', 'Cache-Control'], 304: ['Cache-Control', 'ETag'],
+  },
+} as const;
 
 export async function mediaRoutes(app: FastifyInstance) {
   const mediaKey = app.keys.derive('media-url');
@@ -49,7 +59,7 @@ export async function mediaRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'getPrivateMedia', errors: ['invalid_media_token', 'media_token_expired', 'media_token_wrong_video', 'media_path_forbidden', 'not_found', 'range_not_satisfiable'], tags: ['media'], summary: 'A media file of a private video, through a signed URL from the player configuration (403 when expired or tampered)',
       params: Type.Object({ token: Type.String({ maxLength: 100 }), '*': Type.String({ maxLength: 1024 }) }),
-      response: MediaResponses,
+      response: MediaResponses, security: PUBLIC, ...MediaDocs,
     },
   }, async (request, reply) => {
     const params = request.params as { token: string; '*': string };
@@ -64,7 +74,7 @@ export async function mediaRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'getPublicMedia', errors: ['media_path_forbidden', 'media_not_public', 'not_found', 'range_not_satisfiable'], tags: ['media'], summary: 'A media file of a public video (long-cached; 403 once the video is no longer public)',
       params: Type.Object({ version: Type.String({ pattern: '^[0-9a-z]{1,16}$' }), '*': Type.String({ maxLength: 1024 }) }),
-      response: MediaResponses,
+      response: MediaResponses, security: PUBLIC, ...MediaDocs,
     },
   }, async (request, reply) => {
     const key = checkedMediaKey((request.params as { '*': string })['*']);

@@ -11,6 +11,7 @@ import { AppError, badRequest, notFound } from '../core/errors.ts';
 import { canSee, canWatch } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
 import { mediaUrls } from './media-urls.ts';
+import { model } from '../core/openapi-models.ts';
 
 const OembedQuery = Type.Object({
   url: Type.String({ minLength: 1, maxLength: 2000, description: 'A video page URL of the frontend, e.g. https://pod.univ.fr/video/0042-amphi/' }),
@@ -19,12 +20,12 @@ const OembedQuery = Type.Object({
   maxheight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });
 
-const Oembed = Type.Object({
+const Oembed = model('Oembed', Type.Object({
   type: Type.Literal('video'), version: Type.Literal('1.0'),
   title: Type.String(), author_name: Type.String(), provider_name: Type.String(), provider_url: Type.String(),
   html: Type.String(), width: Type.Integer(), height: Type.Integer(),
   thumbnail_url: Type.Optional(Type.String()), thumbnail_width: Type.Optional(Type.Integer()), thumbnail_height: Type.Optional(Type.Integer()),
-}, { description: 'The oEmbed response object (not enveloped, as the oEmbed standard requires)' });
+}, { description: 'The oEmbed response object (not enveloped, as the oEmbed standard requires)' }));
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

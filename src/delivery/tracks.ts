@@ -14,6 +14,7 @@ import { AppError, conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { editableVideo, visibleVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
+import { model } from '../core/openapi-models.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const MAX_TRACK_CHARS = 4_000_000;
@@ -21,20 +22,20 @@ const MAX_TRACK_CHARS = 4_000_000;
 const Kind = Type.Union([Type.Literal('subtitles'), Type.Literal('captions')]);
 const Lang = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$', maxLength: 12, description: 'BCP 47 language, e.g. fr, en, pt-BR' });
 const Content = Type.String({ minLength: 1, maxLength: MAX_TRACK_CHARS, description: 'WebVTT or SRT text; stored as WebVTT' });
-const Track = Type.Object({
+const Track = model('Track', Type.Object({
   id: Type.Integer(), kind: Kind, lang: Type.String(), label: Type.String(), is_default: Type.Boolean(), cue_count: Type.Integer(),
   is_auto: Type.Boolean({ description: 'Made by a transcription (POST /videos/{ref}/transcribe) and not edited by a person since' }),
   created_at: Type.String({ format: 'date-time' }), updated_at: Type.String({ format: 'date-time' }),
-});
-const TrackWithContent = Type.Object({ ...Track.properties, content: Type.String({ description: 'The normalised WebVTT' }) });
-const TrackCreate = Type.Object({
+}));
+const TrackWithContent = model('TrackWithContent', Type.Object({ ...Track.properties, content: Type.String({ description: 'The normalised WebVTT' }) }));
+const TrackCreate = model('TrackCreate', Type.Object({
   kind: Type.Optional(Kind), lang: Lang, label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   is_default: Type.Optional(Type.Boolean()), content: Content,
-}, { additionalProperties: false });
-const TrackPatch = Type.Object({
+}, { additionalProperties: false }));
+const TrackPatch = model('TrackPatch', Type.Object({
   kind: Type.Optional(Kind), lang: Type.Optional(Lang), label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   is_default: Type.Optional(Type.Boolean()), content: Type.Optional(Content),
-}, { additionalProperties: false, minProperties: 1 });
+}, { additionalProperties: false, minProperties: 1 }));
 const TrackParams = Type.Object({ ...VideoRefParams.properties, trackId: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 
 /** SRT → WebVTT text (comma decimal separators, the signature line), then strict WebVTT parsing. */
@@ -117,7 +118,7 @@ export async function trackRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/videos/:ref/tracks', {
-    schema: { operationId: 'createTrack', errors: ['not_found', 'forbidden', 'invalid_subtitles', 'track_exists'], tags: ['delivery'], summary: 'Add a track from WebVTT or SRT text (editors); one per kind and language', security: AUTHENTICATED,
+    schema: { operationId: 'createTrack', responseHeaders: { 201: ['Location'] }, errors: ['not_found', 'forbidden', 'invalid_subtitles', 'track_exists'], tags: ['delivery'], summary: 'Add a track from WebVTT or SRT text (editors); one per kind and language', security: AUTHENTICATED,
       params: VideoRefParams, body: TrackCreate, response: { 201: Envelope(Track) } },
     bodyLimit: MAX_TRACK_CHARS * 2,
   }, async (request, reply) => {

@@ -50,6 +50,7 @@ export async function encodingCallbackRoute(app: FastifyInstance) {
       description: 'Headers `webhook-id`, `webhook-timestamp` (unix seconds, ±5 min) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`). '
         + 'Replays of an id are acknowledged and ignored; events of an older job or arriving after the final state are acknowledged and ignored. '
         + 'Output keys must be under `encodings/<video_id>/`. See docs/encoder-protocol.md.',
+      security: [{ webhookSignature: [] }],
       body: EncodingEvent,
       response: { 200: Envelope(CallbackResult) },
     },

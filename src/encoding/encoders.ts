@@ -18,12 +18,14 @@ import { encoderSecrets } from './secrets.ts';
 import { isCurrent, readFileToken, reapExpiredLeases, takeJob } from './leases.ts';
 import { startPushDispatch } from './push.ts';
 import { sendSourceFile } from './source-file.ts';
+import { model } from '../core/openapi-models.ts';
+import { ENCODER, PUBLIC } from '../core/openapi.ts';
 
 export function registrationToken(app: FastifyInstance): string {
   return encoderSecrets(app.config, app.keys).registrationToken;
 }
 
-const Job = Type.Object({
+const Job = model('EncoderJob', Type.Object({
   job_id: Type.String({ format: 'uuid' }),
   video_id: Type.Integer(),
   attempt: Type.Integer({ description: '1 for the first try' }),
@@ -35,7 +37,7 @@ const Job = Type.Object({
   heartbeat_url: Type.String(),
   callback_url: Type.String({ description: 'Signed Standard Webhooks callback for progress, ready, error' }),
   lease_s: Type.Integer({ description: 'Heartbeat well within this many seconds or lose the job' }),
-});
+}));
 
 export async function encoderRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
@@ -54,7 +56,7 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/encoders/register', {
     schema: {
-      operationId: 'registerEncoder', errors: ['invalid_registration_token'], tags: ['encoding'], summary: 'Register an encoder (needs the registration token); returns its own token, shown once',
+      operationId: 'registerEncoder', errors: ['invalid_registration_token'], tags: ['encoding'], summary: 'Register an encoder (needs the registration token); returns its own token, shown once', security: PUBLIC,
       body: Type.Object({ registration_token: Type.String({ minLength: 1, maxLength: 500 }), name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
       response: { 201: Envelope(Type.Object({ encoder_id: Type.String({ format: 'uuid' }), token: Type.String() })) },
     },
@@ -74,6 +76,7 @@ export async function encoderRoutes(app: FastifyInstance) {
   app.post('/api/v1/encoders/jobs/claim', {
     schema: {
       operationId: 'claimEncodingJob', errors: ['encoder_token_required', 'invalid_encoder_token', 'encoding_backend_esup_runner'], tags: ['encoding'], summary: 'Take the next encoding job, waiting up to wait_s seconds for one (long-poll); data is null when none came',
+      security: ENCODER, optionalBody: true,
       body: Type.Optional(Type.Object({ wait_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })) }, { additionalProperties: false })),
       response: { 200: Envelope(Type.Union([Job, Type.Null()])) },
     },
@@ -107,6 +110,7 @@ export async function encoderRoutes(app: FastifyInstance) {
   app.post('/api/v1/encoders/jobs/:job_id/heartbeat', {
     schema: {
       operationId: 'heartbeatEncodingJob', errors: ['encoder_token_required', 'invalid_encoder_token', 'lease_lost'], tags: ['encoding'], summary: 'Keep the job (extends its lease) and report progress; 409 lease_lost means stop working on it',
+      security: ENCODER,
       params: Type.Object({ job_id: Type.String({ format: 'uuid' }) }),
       body: Type.Optional(Type.Object({ progress: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) }, { additionalProperties: false })),
       response: { 200: Envelope(Type.Object({ lease_until: Type.String({ format: 'date-time' }) })) },
@@ -132,7 +136,9 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   files.get('/api/v1/encoders/files/:token', {
     schema: {
-      operationId: 'downloadEncodingSource', errors: ['invalid_file_token', 'file_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)',
+      operationId: 'downloadEncodingSource', errors: ['invalid_file_token', 'file_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)', security: PUBLIC,
+      mediaTypes: { 200: { 'application/octet-stream': { description: 'the source file, with its own Content-Type' } }, 206: { 'application/octet-stream': { description: 'a byte range of it' } } },
+      responseHeaders: { 200: ['Accept-Ranges', 'Last-Modified'], 206: ['Accept-Ranges', 'Content-Range'] },
       params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
     },
@@ -144,7 +150,8 @@ export async function encoderRoutes(app: FastifyInstance) {
 
   files.put('/api/v1/encoders/files/:token/*', {
     schema: {
-      operationId: 'uploadEncodingOutput', errors: ['invalid_file_token', 'file_url_revoked', 'invalid_path'], tags: ['encoding'], summary: 'Upload one output file of a job under its prefix (signed URL from the claim)',
+      operationId: 'uploadEncodingOutput', errors: ['invalid_file_token', 'file_url_revoked', 'invalid_path'], tags: ['encoding'], summary: 'Upload one output file of a job under its prefix (signed URL from the claim)', security: PUBLIC,
+      rawBody: { contentType: 'application/octet-stream', description: 'The file (any Content-Type; it is stored with it)' },
       params: Type.Object({ token: Type.String({ maxLength: 2000 }), '*': Type.String({ minLength: 1, maxLength: 500 }) }),
       response: { 200: Envelope(Type.Object({ key: Type.String(), size: Type.Integer() })) },
     },

@@ -32,7 +32,9 @@ export async function encodingEventsRoute(app: FastifyInstance) {
       security: OPTIONAL_AUTH,
       params: VideoRefParams,
       querystring: VideoAccessQuery,
-      response: { 200: Type.String({ description: 'text/event-stream' }) },
+      response: { 200: Type.String({ description: 'Server-Sent Events' }) },
+      mediaTypes: { 200: { 'text/event-stream': { description: '`event: encoding` with `data: {"status","progress","error"}` at once and on every change; `event: closed` with `data: {"reason"}` when access is lost' } } },
+      responseHeaders: { 200: ['Cache-Control'] },
     },
   }, async (request, reply) => {
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);

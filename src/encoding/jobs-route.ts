@@ -8,13 +8,14 @@ import { requireManager } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
+import { model } from '../core/openapi-models.ts';
 
 const STATUSES = ['queued', 'processing', 'ready', 'error'] as const;
 const JobsQuery = Type.Object({
   status: Type.Optional(Type.Union(STATUSES.map((s) => Type.Literal(s)), { description: 'Only jobs of videos in this encoding state' })),
   ...PageQuery,
 }, { additionalProperties: false });
-const EncodingJob = Type.Object({
+const EncodingJob = model('EncodingJob', Type.Object({
   job_id: Type.String({ format: 'uuid' }),
   video: Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), owner: Type.String() }),
   status: Type.Union(STATUSES.map((s) => Type.Literal(s))),
@@ -25,7 +26,7 @@ const EncodingJob = Type.Object({
   max_attempts: Type.Integer(),
   encoder: Type.Union([Type.String(), Type.Null()], { description: 'Name of the encoder holding the job now' }),
   updated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+}));
 
 export async function encodingJobsRoute(app: FastifyInstance) {
   app.get('/api/v1/encoding/jobs', {

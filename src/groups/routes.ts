@@ -10,23 +10,24 @@ import { NAMES_BODY_LIMIT } from '../core/limits.ts';
 import { conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { userIdsByUsernames } from '../users/queries.ts';
+import { model } from '../core/openapi-models.ts';
 
 const CodeName = Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@:-]+$' });
-const Group = Type.Object({
+const Group = model('Group', Type.Object({
   id: Type.Integer(),
   code_name: Type.String(),
   display_name: Type.String(),
   auto_sync: Type.Boolean({ description: 'Membership rebuilt from the identity provider at each SSO login' }),
   member_count: Type.Integer(),
-});
-const GroupCreate = Type.Object(
+}));
+const GroupCreate = model('GroupCreate', Type.Object(
   { code_name: CodeName, display_name: Type.Optional(Type.String({ maxLength: 250 })), auto_sync: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
-);
-const GroupUpdate = Type.Object(
+));
+const GroupUpdate = model('GroupUpdate', Type.Object(
   { display_name: Type.Optional(Type.String({ maxLength: 250 })), auto_sync: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
-);
+));
 const Params = Type.Object({ code_name: CodeName });
 const MemberParams = Type.Object({ code_name: CodeName, username: Type.String({ minLength: 1, maxLength: 150 }) });
 const Usernames = Type.Object(
@@ -56,7 +57,7 @@ export async function groupRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/groups', {
     bodyLimit: NAMES_BODY_LIMIT,
-    schema: { operationId: 'createGroup', errors: ['forbidden', 'code_name_taken'], tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
+    schema: { operationId: 'createGroup', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'code_name_taken'], tags: ['groups'], summary: 'Create an access group (superusers)', security: AUTHENTICATED, body: GroupCreate, response: { 201: Envelope(Group) } },
   }, async (request, reply) => {
     requireSuperuser(request);
     const body = request.body as Static<typeof GroupCreate>;

@@ -5,20 +5,21 @@ import Type from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
 import { API_VERSION } from '../core/openapi.ts';
 import { serviceUnavailable } from '../core/errors.ts';
+import { model } from '../core/openapi-models.ts';
 
-const Health = Type.Object({
+const Health = model('Health', Type.Object({
   status: Type.Literal('ok'),
   version: Type.String(),
   uptime_s: Type.Number({ description: 'Seconds since the process started' }),
-});
+}));
 
-const Ready = Type.Object({
+const Ready = model('Readiness', Type.Object({
   status: Type.Literal('ready'),
   database: Type.Object({
     engine: Type.Union([Type.Literal('pglite'), Type.Literal('postgres')]),
     latency_ms: Type.Number(),
   }),
-});
+}));
 
 export async function healthRoutes(app: FastifyInstance) {
   app.get(

@@ -69,8 +69,11 @@ async function metrics(app: FastifyInstance) {
     config: { ownAuthorization: true },
     schema: {
       operationId: 'getMetrics', errors: ['not_authenticated'], tags: ['ops'], summary: 'Prometheus metrics (text format); bearer METRICS_TOKEN when configured',
-      security: token ? [{ metricsToken: [] }] : [],
+      security: [{ metricsToken: [] }, {}],
+      description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; open otherwise (keep it off the public network).',
       response: { 200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }) },
+      mediaTypes: { 200: { 'text/plain': { description: 'Prometheus text exposition format 0.0.4' } } },
+      responseHeaders: { 200: ['Cache-Control'], 401: ['WWW-Authenticate'] },
     },
   }, async (request, reply) => {
     if (token) {

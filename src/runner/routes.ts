@@ -9,6 +9,7 @@ import Type, { type Static } from 'typebox';
 import { runnerManagers } from '../core/config.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import { AppError, notFound } from '../core/errors.ts';
+import { PUBLIC } from '../core/openapi.ts';
 import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
 import { sendSourceFile } from '../encoding/source-file.ts';
 import { startImportWorker } from './import.ts';
@@ -36,7 +37,9 @@ export async function runnerRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/runner/sources/:token/:name', {
     schema: {
-      operationId: 'downloadRunnerSource', errors: ['runner_backend_disabled', 'invalid_source_token', 'source_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'The source of an Esup-Runner task (capability URL from the task; dead once the task settles; Range accepted)',
+      operationId: 'downloadRunnerSource', errors: ['runner_backend_disabled', 'invalid_source_token', 'source_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'The source of an Esup-Runner task (capability URL from the task; dead once the task settles; Range accepted)', security: PUBLIC,
+      mediaTypes: { 200: { 'application/octet-stream': { description: 'the source file, with its own Content-Type' } }, 206: { 'application/octet-stream': { description: 'a byte range of it' } } },
+      responseHeaders: { 200: ['Accept-Ranges', 'Last-Modified'], 206: ['Accept-Ranges', 'Content-Range'] },
       params: Type.Object({ token: Type.String({ maxLength: 2000 }), name: Type.String({ maxLength: 100, pattern: '^[\\w-]+\\.[a-z0-9]{1,5}$' }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
     },
@@ -54,7 +57,7 @@ export async function runnerRoutes(app: FastifyInstance) {
       operationId: 'receiveRunnerNotification', errors: ['runner_backend_disabled', 'invalid_token', 'not_found'], tags: ['encoding'],
       summary: 'notify_url of Esup-Runner tasks: the Runner Manager reports a task ended (Authorization: Bearer <the manager\'s token>)',
       description: 'Answers at once; a completed task\'s results are imported by a durable job. Duplicate and late notifies are acknowledged and change nothing. 401 without one of the managers\' tokens; 404 for a task this pod-api did not hand to that manager.',
-      security: [{ bearerAuth: [] }],
+      security: [{ runnerManagerToken: [] }],
       body: NotifyBody,
       response: { 200: Envelope(Type.Object({ outcome: Type.String({ description: 'accepted, duplicate or superseded' }) })) },
     },

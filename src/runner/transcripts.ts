@@ -14,6 +14,7 @@ import { editableVideo } from '../videos/routes.ts';
 import { VideoRefParams } from '../videos/schemas.ts';
 import { handOut } from './tasks.ts';
 import { InvalidResult } from './invalid-result.ts';
+import { model } from '../core/openapi-models.ts';
 
 /** Stores a transcription as the video's automatic track in that language (replacing an earlier automatic one). */
 export async function storeAutoTrack(app: FastifyInstance, videoId: number, lang: string, text: string) {
@@ -42,13 +43,13 @@ export async function storeAutoTrack(app: FastifyInstance, videoId: number, lang
 const TranscribeBody = Type.Object({
   language: Type.String({ pattern: '^(auto|[a-z]{2,3})$', description: 'Language of the subtitles to make (fr, en…), or auto (the spoken one)' }),
 }, { additionalProperties: false });
-const Transcription = Type.Object({
+const Transcription = model('Transcription', Type.Object({
   id: Type.String({ format: 'uuid' }),
   language: Type.String(),
   status: Type.String({ description: 'running, completed, imported (the track exists), failed, timeout, import_failed, lost' }),
   error: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
-});
+}));
 
 export async function transcriptionRoutes(app: FastifyInstance) {
   app.post('/api/v1/videos/:ref/transcribe', {

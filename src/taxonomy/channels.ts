@@ -17,15 +17,16 @@ import { groupIdsByCodeNames, userIdsByUsernames } from '../users/queries.ts';
 import { listVideos, type ListQuery } from '../videos/list.ts';
 import { Video, VideoListQuery } from '../videos/schemas.ts';
 import { makeSlug, uniqueViolation } from './routes.ts';
+import { model } from '../core/openapi-models.ts';
 
-const Person = Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() });
-const Channel = Type.Object({
+const Person = model('ChannelPerson', Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() }));
+const Channel = model('Channel', Type.Object({
   id: Type.Integer(), slug: Type.String(), title: Type.String(), description: Type.String(), color: Type.String(),
   headband_url: Type.String(), visible: Type.Boolean(),
   owners: Type.Array(Person), users: Type.Array(Person), allow_to_groups: Type.Array(Type.String()),
   video_count: Type.Integer({ description: 'Videos of this channel the caller may see' }),
   can_edit: Type.Boolean(), can_publish: Type.Boolean({ description: 'The caller may put videos in this channel' }),
-});
+}));
 const Presentation = {
   title: Type.String({ minLength: 1, maxLength: 100 }),
   description: Type.String({ maxLength: 10_000 }),
@@ -39,21 +40,21 @@ const Membership = {
   users: Type.Array(Type.String({ maxLength: 150 }), { maxItems: 5000, uniqueItems: true }),
   allow_to_groups: Type.Array(Type.String({ maxLength: 150 }), { maxItems: 500, uniqueItems: true }),
 };
-const ChannelCreate = Type.Object({ ...Type.Partial(Type.Object({ ...Presentation, ...Membership })).properties, title: Presentation.title }, { additionalProperties: false });
-const ChannelPatch = Type.Partial(Type.Object({ ...Presentation, ...Membership }), { additionalProperties: false });
+const ChannelCreate = model('ChannelCreate', Type.Object({ ...Type.Partial(Type.Object({ ...Presentation, ...Membership })).properties, title: Presentation.title }, { additionalProperties: false }));
+const ChannelPatch = model('ChannelPatch', Type.Partial(Type.Object({ ...Presentation, ...Membership }), { additionalProperties: false }));
 const SlugParam = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\w-]+$' }) });
 
-const Theme = Type.Object({
+const Theme = model('Theme', Type.Object({
   id: Type.Integer(), slug: Type.String(), title: Type.String(), description: Type.String(),
   parent_id: Type.Union([Type.Integer(), Type.Null()]), channel: Type.String(),
-});
-const ThemeCreate = Type.Object({
+}));
+const ThemeCreate = model('ThemeCreate', Type.Object({
   title: Type.String({ minLength: 1, maxLength: 100 }),
   slug: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$' })),
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   parent_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }), Type.Null()])),
-}, { additionalProperties: false });
-const ThemePatch = Type.Partial(ThemeCreate, { additionalProperties: false });
+}, { additionalProperties: false }));
+const ThemePatch = model('ThemePatch', Type.Partial(ThemeCreate, { additionalProperties: false }));
 const ThemeParams = Type.Object({ ...SlugParam.properties, theme_id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 
 type Tx = Transaction<Database>;
@@ -123,7 +124,7 @@ export async function channelRoutes(app: FastifyInstance) {
   });
 
   app.post('/api/v1/channels', {
-    schema: { operationId: 'createChannel', errors: ['forbidden', 'already_exists'], tags: ['channels'], summary: 'Create a channel (managers)', security: AUTHENTICATED, body: ChannelCreate, response: { 201: Envelope(Channel) } },
+    schema: { operationId: 'createChannel', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'already_exists'], tags: ['channels'], summary: 'Create a channel (managers)', security: AUTHENTICATED, body: ChannelCreate, response: { 201: Envelope(Channel) } },
   }, async (request, reply) => {
     const viewer = requireManager(request);
     const { owners, users, allow_to_groups, ...fields } = request.body as Static<typeof ChannelCreate>;

@@ -10,18 +10,19 @@ import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH, PUBLIC } from '../core/openapi.ts';
 import { listableVideos } from '../policy/video-policy.ts';
 import { refreshSearchDocument } from '../videos/queries.ts';
+import { model } from '../core/openapi-models.ts';
 
 export const makeSlug = (title: string) => slugify.default(title, { lower: true, strict: true, locale: 'fr' }).slice(0, 100).replace(/-+$/, '');
 const SlugParam = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\w-]+$' }) });
 
-const Term = Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), description: Type.String(), icon_url: Type.String() });
-const TermCreate = Type.Object({
+const Term = model('Term', Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String(), description: Type.String(), icon_url: Type.String() }));
+const TermCreate = model('TermCreate', Type.Object({
   title: Type.String({ minLength: 1, maxLength: 100 }),
   slug: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$' })),
   description: Type.Optional(Type.String({ maxLength: 10_000 })),
   icon_url: Type.Optional(Type.String({ maxLength: 2000 })),
-}, { additionalProperties: false });
-const TermPatch = Type.Partial(TermCreate, { additionalProperties: false });
+}, { additionalProperties: false }));
+const TermPatch = model('TermPatch', Type.Partial(TermCreate, { additionalProperties: false }));
 
 export const uniqueViolation = (what: string) => (err: { code?: string }) => {
   if (err.code === '23505') throw conflict(`A ${what} with this slug or title already exists`, 'slug', 'already_exists');
@@ -49,7 +50,7 @@ function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label:
   }, async (request) => ok(await bySlug((request.params as Static<typeof SlugParam>).slug)));
 
   app.post(base, {
-    schema: { operationId: `create${Label}`, errors: ['forbidden', 'already_exists'], tags: ['taxonomy'], summary: `Create a ${label} (managers)`, security: AUTHENTICATED, body: TermCreate, response: { 201: Envelope(Term) } },
+    schema: { operationId: `create${Label}`, responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'already_exists'], tags: ['taxonomy'], summary: `Create a ${label} (managers)`, security: AUTHENTICATED, body: TermCreate, response: { 201: Envelope(Term) } },
   }, async (request, reply) => {
     requireManager(request);
     const body = request.body as Static<typeof TermCreate>;
@@ -81,7 +82,7 @@ function termRoutes(app: FastifyInstance, table: 'types' | 'disciplines', label:
 }
 
 const TagParam = Type.Object({ name: Type.String({ minLength: 1, maxLength: 50 }) });
-const Tag = Type.Object({ name: Type.String(), video_count: Type.Integer({ description: 'Videos with this tag that the caller may see' }) });
+const Tag = model('Tag', Type.Object({ name: Type.String(), video_count: Type.Integer({ description: 'Videos with this tag that the caller may see' }) }));
 
 export async function taxonomyRoutes(app: FastifyInstance) {
   termRoutes(app, 'types', 'type');

@@ -100,7 +100,7 @@ export async function userRoutes(app: FastifyInstance) {
   app.post('/api/v1/users', {
     bodyLimit: NAMES_BODY_LIMIT,
     schema: {
-      operationId: 'createUser', errors: ['forbidden', 'username_taken'], tags: ['users'], summary: 'Create a user (superusers)', security: AUTHENTICATED, body: UserCreate,
+      operationId: 'createUser', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'username_taken'], tags: ['users'], summary: 'Create a user (superusers)', security: AUTHENTICATED, body: UserCreate,
       response: { 201: Envelope(User) },
     },
   }, async (request, reply) => {

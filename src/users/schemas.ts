@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { model } from '../core/openapi-models.ts';
 
 const Username = Type.String({
   minLength: 1,
@@ -11,7 +12,7 @@ const Email = Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type
 const Name = Type.String({ maxLength: 150 });
 const Affiliation = Type.String({ maxLength: 50, description: 'eduPerson affiliation (faculty, student, staff, employee, member…)' });
 
-export const User = Type.Object({
+export const User = model('User', Type.Object({
   id: Type.Integer(),
   username: Type.String(),
   email: Type.String(),
@@ -29,7 +30,7 @@ export const User = Type.Object({
   groups: Type.Array(Type.String(), { description: 'code_name of each access group' }),
   last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   date_joined: Type.String({ format: 'date-time' }),
-});
+}));
 
 const EditableByAdmin = {
   email: Type.Optional(Email),
@@ -47,10 +48,10 @@ const EditableByAdmin = {
   groups: Type.Optional(Type.Array(Type.String({ maxLength: 150 }), { maxItems: 500, uniqueItems: true })),
 };
 
-export const UserCreate = Type.Object({ username: Username, ...EditableByAdmin }, { additionalProperties: false });
-export const UserUpdate = Type.Object({ username: Type.Optional(Username), ...EditableByAdmin }, { additionalProperties: false });
+export const UserCreate = model('UserCreate', Type.Object({ username: Username, ...EditableByAdmin }, { additionalProperties: false }));
+export const UserUpdate = model('UserUpdate', Type.Object({ username: Type.Optional(Username), ...EditableByAdmin }, { additionalProperties: false }));
 
-export const MeUpdate = Type.Object(
+export const MeUpdate = model('MeUpdate', Type.Object(
   {
     email: Type.Optional(Email),
     first_name: Type.Optional(Name),
@@ -59,17 +60,17 @@ export const MeUpdate = Type.Object(
     accepts_notifications: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
-);
+));
 
-export const PasswordChange = Type.Object(
+export const PasswordChange = model('PasswordChange', Type.Object(
   { current_password: Type.String({ maxLength: 1024 }), new_password: Password },
   { additionalProperties: false },
-);
+));
 
-export const Credentials = Type.Object(
+export const Credentials = model('Credentials', Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 150 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
-);
+));
 
 export const UserListQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 150, description: 'Substring of username, names or email' })),

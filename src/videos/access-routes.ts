@@ -9,19 +9,20 @@ import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { newPrivateLinkToken, signUnlockToken } from './access.ts';
 import { editableVideo, visibleVideo } from './routes.ts';
 import { VideoRefParams } from './schemas.ts';
+import { model } from '../core/openapi-models.ts';
 
 const UnlockBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
-const AccessToken = Type.Object({
+const AccessToken = model('AccessToken', Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
   token_hint: Type.String({ description: 'Last 4 characters of the token' }),
   created_at: Type.String({ format: 'date-time' }),
   expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-const AccessTokenCreate = Type.Object({
+}));
+const AccessTokenCreate = model('AccessTokenCreate', Type.Object({
   name: Type.Optional(Type.String({ maxLength: 100 })),
   expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-}, { additionalProperties: false });
+}, { additionalProperties: false }));
 const TokenParams = Type.Object({ ...VideoRefParams.properties, token_id: Type.String({ format: 'uuid' }) });
 
 const tokenJson = (t: { id: string; name: string; token_hint: string; created_at: Date; expires_at: Date | null }) => ({

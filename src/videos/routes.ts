@@ -65,7 +65,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/videos', {
     schema: {
-      operationId: 'createVideo', errors: ['forbidden', 'owner_only'], tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
+      operationId: 'createVideo', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'owner_only'], tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
       body: VideoCreate, response: { 201: Envelope(Video) },
     },
   }, async (request, reply) => {

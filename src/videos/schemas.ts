@@ -1,22 +1,23 @@
 // Video JSON and inputs, with Esup-Pod's field names.
 import Type from 'typebox';
+import { model } from '../core/openapi-models.ts';
 
-const Ref = Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String() });
-const Person = Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() });
+const Ref = model('VideoRef', Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String() }));
+const Person = model('VideoPerson', Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() }));
 
 export const LICENCES = ['by', 'by-nd', 'by-nc-nd', 'by-nc', 'by-nc-sa', 'by-sa'] as const;
 export const ENCODING_STATES = ['pending', 'queued', 'processing', 'ready', 'error'] as const;
 
-export const Encoding = Type.Object({
+export const Encoding = model('EncodingState', Type.Object({
   status: Type.Union(ENCODING_STATES.map((s) => Type.Literal(s)), { description: 'pending (no source) → queued → processing → ready | error' }),
   progress: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()]),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()], {
     description: 'Why it failed (status error), or why it still waits (status queued: e.g. no_runner_available)',
   }),
   log: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "The end of the encoder's log when it failed (Esup-Runner); editors only" })),
-});
+}));
 
-export const Video = Type.Object({
+export const Video = model('Video', Type.Object({
   id: Type.Integer(),
   slug: Type.String({ description: '"%04d-title", fixed at creation: links survive renames' }),
   title: Type.String(),
@@ -46,7 +47,7 @@ export const Video = Type.Object({
   can_edit: Type.Boolean(),
   can_delete: Type.Boolean(),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}));
 
 const Slug = Type.String({ minLength: 1, maxLength: 100, pattern: '^[\\w-]+$' });
 const Username = Type.String({ minLength: 1, maxLength: 150 });
@@ -78,8 +79,8 @@ const optional = <K extends keyof Fields>(keys: K[]) =>
   Object.fromEntries(keys.map((k) => [k, Type.Optional(fields[k])])) as { [P in K]: ReturnType<typeof Type.Optional<Fields[P]>> };
 const ALL = Object.keys(fields) as (keyof Fields)[];
 
-export const VideoCreate = Type.Object({ title: fields.title, ...optional(ALL.filter((k) => k !== 'title')) }, { additionalProperties: false });
-export const VideoPatch = Type.Object(optional(ALL), { additionalProperties: false });
+export const VideoCreate = model('VideoCreate', Type.Object({ title: fields.title, ...optional(ALL.filter((k) => k !== 'title')) }, { additionalProperties: false }));
+export const VideoPatch = model('VideoPatch', Type.Object(optional(ALL), { additionalProperties: false }));
 export type VideoWrite = import('typebox').Static<typeof VideoPatch>;
 
 export const SORTS = ['-date_added', 'date_added', 'title', '-title', 'duration', '-duration', 'relevance'] as const;
