@@ -59,14 +59,13 @@ export function buildContract(route: RouteLike): RouteContract {
   const schemes = new Set(security.flatMap((s) => Object.keys(s)));
   const requiresUser = !anonymousAllowed && (schemes.has('bearerAuth') || schemes.has('cookieAuth'));
   const csrf = schemes.has('cookieAuth') && UNSAFE.has(method) && !config.csrfExempt;
-  const rawBody = Boolean(schema.rawBody);
-  // Fastify parses a JSON body on any POST, PUT or PATCH, declared or not.
-  const jsonBody = !rawBody && (Boolean(schema.body) || (UNSAFE.has(method) && method !== 'DELETE'));
+  // Fastify reads a body on any POST, PUT, PATCH or DELETE, declared or not: a malformed, oversized,
+  // slow or unknown-type one is refused before the route runs.
+  const body = Boolean(schema.body) || UNSAFE.has(method);
   const codes: DocumentedError[] = ['internal_error', 'service_unavailable'];
   if (schema.querystring || schema.params || schema.body || schema.headers) codes.push('validation_error');
   if (schema.params) codes.push('uri_too_long');
-  if (jsonBody) codes.push('invalid_json', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'request_timeout');
-  if (rawBody) codes.push('payload_too_large', 'bad_request', 'request_timeout');
+  if (body) codes.push('invalid_json', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'request_timeout');
   if (!config.ownAuthorization) codes.push('invalid_token', 'token_expired');
   if (requiresUser) codes.push('not_authenticated');
   if (csrf) codes.push('csrf_failed');

@@ -26,6 +26,7 @@ describe('envelope and error mapping', () => {
             '/api/v1/__test/echo',
             {
               schema: {
+                operationId: 'testEcho',
                 body: Type.Object({
                   title: Type.String({ minLength: 1, maxLength: 100 }),
                   count: Type.Integer({ minimum: 0 }),
@@ -43,14 +44,14 @@ describe('envelope and error mapping', () => {
           );
           app.get(
             '/api/v1/__test/boom',
-            { schema: { response: { 200: Envelope(Type.Null()) } } },
+            { schema: { operationId: 'testBoom', response: { 200: Envelope(Type.Null()) } } },
             async () => {
               throw new Error('secret internal detail /etc/passwd');
             },
           );
           app.get(
             '/api/v1/__test/db',
-            { schema: { response: { 200: Envelope(Type.Integer()) } } },
+            { schema: { operationId: 'testDatabase', response: { 200: Envelope(Type.Integer()) } } },
             async () => {
               const r = await sql<{ one: number }>`select 1 as one`.execute(app.dbh.db);
               return ok(r.rows[0]!.one);
@@ -196,7 +197,7 @@ describe('database unreachable', () => {
       env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', MIGRATE_ON_START: 'false', DATABASE_CONNECT_TIMEOUT_MS: '1000' },
       build: {
         extraRoutes: (app) => {
-          app.get('/api/v1/__test/db', { schema: { response: { 200: Envelope(Type.Integer()) } } }, async () => {
+          app.get('/api/v1/__test/db', { schema: { operationId: 'testDatabase', response: { 200: Envelope(Type.Integer()) } } }, async () => {
             await sql`select 1`.execute(app.dbh.db);
             return ok(1);
           });
@@ -230,6 +231,13 @@ describe('route conventions', () => {
     await assert.rejects(
       startTestApp({ build: { extraRoutes: (app) => void app.get('/api/v1/__test/bare', async () => ({ hi: 1 })) } }),
       /has no success response schema/,
+    );
+  });
+
+  it('refuses to start when a route has no operationId', async () => {
+    await assert.rejects(
+      startTestApp({ build: { extraRoutes: (app) => void app.get('/api/v1/__test/anonymous', { schema: { response: { 200: Envelope(Type.Null()) } } }, async () => ok(null)) } }),
+      /has no operationId/,
     );
   });
 });

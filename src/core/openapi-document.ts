@@ -60,8 +60,7 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
   for (const p of op.parameters ?? []) {
     if (p.name === '*' && p.in === 'path') {
       p.name = 'path';
-      p.allowReserved = true;
-      p.description = 'The file\'s path under its prefix; may contain `/` (sent as is)';
+      p.description = 'The file\'s path under its prefix (the rest of the URL): it may contain `/`, sent as is or encoded as %2F';
     }
   }
 

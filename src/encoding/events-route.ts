@@ -28,7 +28,7 @@ export async function encodingEventsRoute(app: FastifyInstance) {
         + '`event: closed`, data = {reason}, when access is lost)',
       description: `Access is checked again before each event and at least every few seconds: a video made draft or deleted, a sign-out, `
         + `a disabled account or a revoked private link end the stream with \`event: closed\`. At most EVENT_STREAMS_PER_CLIENT `
-        + `(${app.config.EVENT_STREAMS_PER_CLIENT}) open streams per user (or per IP when anonymous) and API node: 429 too_many_streams beyond.`,
+        + `(default 20) open streams per user (or per IP when anonymous) and API node: 429 too_many_streams beyond.`,
       security: OPTIONAL_AUTH,
       params: VideoRefParams,
       querystring: VideoAccessQuery,

@@ -48,10 +48,14 @@ async function forwardToTus(request: FastifyRequest, reply: FastifyReply, princi
   const res = reply.raw;
   answer.headers.forEach((v, k) => res.setHeader(k, v));
   let payload = Buffer.from(await answer.arrayBuffer());
-  if (answer.status >= 400 && request.method !== 'HEAD') {
-    if (!payload.subarray(0, 20).toString().startsWith('{"status":"error"')) payload = Buffer.from(envelopedTusError(answer.status, payload.toString()).body);
+  if (answer.status >= 400) {
+    // An error is the JSON envelope, also in type for HEAD (whose answer has no body).
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', payload.byteLength);
+    if (request.method === 'HEAD') payload = Buffer.alloc(0);
+    else {
+      if (!payload.subarray(0, 20).toString().startsWith('{"status":"error"')) payload = Buffer.from(envelopedTusError(answer.status, payload.toString()).body);
+      res.setHeader('content-length', payload.byteLength);
+    }
   }
   res.writeHead(answer.status);
   res.end(payload);
@@ -98,7 +102,7 @@ export async function uploadRoutes(app: FastifyInstance) {
         video = await finishUpload(app, datastore, principal, id);
       } catch (err) {
         if (!(err instanceof RejectedUpload)) throw err;
-        reply.raw.writeHead(err.status, { 'tus-resumable': '1.0.0', 'cache-control': 'no-store' }).end();
+        reply.raw.writeHead(err.status, { 'tus-resumable': '1.0.0', 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }).end();
         return true;
       }
     }
@@ -136,7 +140,10 @@ export async function uploadRoutes(app: FastifyInstance) {
 
   // One route per method, each its own operation in the API document; tus itself answers them all.
   const upload = (method: 'POST' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'DELETE', url: string, schema: FastifySchema) =>
-    app.route({ method, url, schema: { tags: ['uploads'], headers: tusHeaders, ...schema }, exposeHeadRoute: false, handler: handle });
+    app.route({
+      method, url, schema: { tags: ['uploads'], headers: tusHeaders, ...schema }, exposeHeadRoute: false, handler: handle,
+      config: { swagger: { exposeHeadRoute: true } }, // this HEAD is an operation of its own (tus), not a GET's twin
+    });
   const tusErrors = ['unsupported_tus_version'] as const;
   const UploadParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\w-]+$', description: 'The upload id (last segment of its Location)' }) });
 

@@ -156,6 +156,9 @@ for (const backend of ['local', 's3'] as const) describe(`uploads (tus 1.0, ${ba
         body: method === 'PATCH' ? Buffer.alloc(10) : undefined,
       });
       assert.equal(res.status, 404, method);
+      // An error is the JSON envelope, in type too, even for HEAD (no body).
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, method);
+      if (method !== 'HEAD') assert.equal(((await res.json()) as any).errors[0].code, 'not_found', method);
     }
     const del = await fetch(mine.url, { method: 'DELETE', headers: { ...teacher.auth, 'tus-resumable': '1.0.0' } });
     assert.equal(del.status, 204);
