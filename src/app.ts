@@ -67,6 +67,8 @@ export interface BuildOptions {
   logStream?: { write(line: string): void };
   /** Holds every answer to its operation's documented contract; called with each breach (tests). */
   contractCheck?: (violation: string) => void;
+  /** Called with each real JSON exchange (request body, answer) of a documented operation (tests, examples). */
+  recordExchange?: (sample: import('./core/api-contract.ts').ExchangeSample) => void;
   /** Extra routes registered before the app is sealed (tests). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -103,7 +105,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const { routes, contracts, answerUnrouted } = installRouteConventions(app);
   app.decorate('registeredRoutes', routes);
   app.decorate('routeContracts', contracts);
-  if (options.contractCheck) installContractCheck(app, contracts, options.contractCheck);
+  if (options.contractCheck) installContractCheck(app, contracts, options.contractCheck, options.recordExchange);
   app.addSchema(ErrorEnvelope);
   installValidation(app);
   installErrorHandler(app, answerUnrouted);

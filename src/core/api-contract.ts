@@ -99,19 +99,34 @@ export function buildContract(route: RouteLike): RouteContract {
  * does not document, or an error code it does not list for that status, is
  * reported (tests fail on it). HEAD answers are held to their GET's contract.
  */
-export function installContractCheck(app: FastifyInstance, contracts: Map<string, RouteContract>, report: (violation: string) => void) {
+/** A real exchange, for the document's examples (scripts/openapi-examples.ts). */
+export interface ExchangeSample {
+  operationId: string;
+  status: number;
+  request?: unknown;
+  response?: unknown;
+}
+
+export function installContractCheck(
+  app: FastifyInstance, contracts: Map<string, RouteContract>, report: (violation: string) => void, record?: (sample: ExchangeSample) => void,
+) {
   const contractOf = (method: string, url: string | undefined) =>
     url === undefined ? undefined : contracts.get(`${method} ${url}`) ?? (method === 'HEAD' ? contracts.get(`GET ${url}`) : undefined);
 
   app.addHook('onSend', async (request, reply, payload) => {
     const contract = contractOf(request.method, request.routeOptions.url);
-    if (!contract || reply.statusCode < 400 || typeof payload !== 'string' || !payload.startsWith('{')) return payload;
-    let codes: string[] = [];
+    if (!contract || typeof payload !== 'string' || !payload.startsWith('{')) return payload;
+    let parsed: { errors?: { code: string }[] };
     try {
-      codes = (JSON.parse(payload) as { errors?: { code: string }[] }).errors?.map((e) => e.code) ?? [];
+      parsed = JSON.parse(payload) as typeof parsed;
     } catch {
       return payload;
     }
+    if (record && request.method !== 'HEAD') {
+      record({ operationId: contract.operationId, status: reply.statusCode, request: reply.statusCode < 400 ? request.body ?? undefined : undefined, response: parsed });
+    }
+    if (reply.statusCode < 400) return payload;
+    const codes = parsed.errors?.map((e) => e.code) ?? [];
     const allowed = contract.errors.get(reply.statusCode);
     for (const code of codes) {
       if (!allowed?.has(code as ErrorCode)) report(`${contract.operationId} (${contract.method} ${contract.path}) answered ${reply.statusCode} ${code}, which it does not document`);

@@ -81,9 +81,14 @@ export async function startTestApp(
     if (process.env.CONTRACT_LOG) appendFileSync(process.env.CONTRACT_LOG, `${v}\n`);
     else violations.add(v);
   };
+  // OPENAPI_EXAMPLES_DIR=<dir>: every JSON exchange is kept there (scripts/openapi-examples.ts picks the examples).
+  const examplesDir = process.env.OPENAPI_EXAMPLES_DIR;
+  const recordExchange = examplesDir
+    ? (sample: object) => appendFileSync(path.join(examplesDir, `${process.pid}.jsonl`), `${JSON.stringify(sample)}\n`)
+    : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      app = await buildApp(config, { contractCheck, ...opts.build, database: ownDatabase ?? opts.build?.database });
+      app = await buildApp(config, { contractCheck, recordExchange, ...opts.build, database: ownDatabase ?? opts.build?.database });
     } catch (err) {
       await ownDatabase?.close();
       await testDb?.drop();
