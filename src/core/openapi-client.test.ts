@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,10 @@ import { createUser, TEST_PASSWORD } from '../test-support/users.ts';
 
 const run = promisify(execFile);
 const CLIENT = path.resolve(import.meta.dirname, '../../clients/typescript');
+// The client's own tools (TypeScript 5 for openapi-typescript), wherever npm placed them.
+const fromClient = createRequire(path.join(CLIENT, 'package.json'));
+const OPENAPI_TS = path.join(path.dirname(fromClient.resolve('openapi-typescript/package.json')), 'bin/cli.js');
+const TSC = path.join(path.dirname(fromClient.resolve('typescript/package.json')), 'bin/tsc');
 const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const REGISTRATION = 'client-registration-token-0123456789';
@@ -41,8 +46,8 @@ describe('a client generated from the OpenAPI document', { skip: !HAS_FFMPEG && 
 
   it('is generated from the served document, compiles, and runs the whole scenario', { timeout: 180_000 }, async () => {
     // Generated from what the server serves, not from the committed copy.
-    await run(process.execPath, [path.join(CLIENT, 'node_modules/openapi-typescript/bin/cli.js'), `${t.url}/api/v1/openapi.json`, '-o', path.join(CLIENT, 'generated/schema.d.ts')]);
-    const tsc = await run(process.execPath, [path.join(CLIENT, 'node_modules/typescript/bin/tsc'), '-p', path.join(CLIENT, 'tsconfig.json')]).catch((err) => err);
+    await run(process.execPath, [OPENAPI_TS, `${t.url}/api/v1/openapi.json`, '-o', path.join(CLIENT, 'generated/schema.d.ts')]);
+    const tsc = await run(process.execPath, [TSC, '-p', path.join(CLIENT, 'tsconfig.json')]).catch((err) => err);
     assert.equal(tsc.code ?? 0, 0, `the scenario does not compile against the generated client:\n${tsc.stdout}${tsc.stderr}`);
 
     const scenario = await run(process.execPath, [path.join(CLIENT, 'src/scenario.ts')], {
@@ -60,7 +65,7 @@ describe('a client generated from the OpenAPI document', { skip: !HAS_FFMPEG && 
     await writeFile(broken, "import type { paths } from '../generated/schema.d.ts';\n"
       + "type Op = paths['/api/v1/videos']['get'];\nconst status: Op['responses'][200]['content']['application/json']['status'] = 'ok';\nexport { status };\n");
     try {
-      const tsc = await run(process.execPath, [path.join(CLIENT, 'node_modules/typescript/bin/tsc'), '-p', path.join(CLIENT, 'tsconfig.json')]).catch((err) => err);
+      const tsc = await run(process.execPath, [TSC, '-p', path.join(CLIENT, 'tsconfig.json')]).catch((err) => err);
       assert.notEqual(tsc.code ?? 0, 0);
       assert.match(tsc.stdout, /broken\.generated-test\.ts/);
     } finally {
