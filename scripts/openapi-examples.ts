@@ -23,35 +23,41 @@ const samples: ExchangeSample[] = readdirSync(dir).flatMap((f) =>
   readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ExchangeSample));
 rmSync(dir, { recursive: true, force: true });
 
+/** The test server's address and its tokens, as a reader should see them. */
+const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/g;
+const LOOPBACK = /http:\/\/(127\.0\.0\.1|localhost):\d+/g;
+const neutral = (text: string) => text.replace(LOOPBACK, 'https://pod.univ.fr').replace(JWT, 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.example-signature');
+
 /** Short enough to read: two items per list, long strings cut. */
 function trim(value: unknown): unknown {
   if (Array.isArray(value)) return value.slice(0, 2).map(trim);
-  if (typeof value === 'string') return value.length > 400 ? `${value.slice(0, 400)}…` : value;
+  if (typeof value === 'string') return neutral(value.length > 400 ? `${value.slice(0, 400)}…` : value);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trim(v)]));
   return value;
 }
 /** A fuller answer makes a better example (a list with items rather than an empty one), within reason. */
-const richness = (value: unknown) => {
-  const size = JSON.stringify(value).length;
-  return size > 6000 ? -size : size;
-};
+const richness = (value: unknown) => JSON.stringify(value).length;
+const MAX_EXAMPLE = 6000;
+/** Not examples: the document itself. */
+const SKIPPED = new Set(['getOpenApiDocument']);
 
 const examples: Examples = {};
 for (const s of samples) {
+  if (SKIPPED.has(s.operationId)) continue;
   const e = (examples[s.operationId] ??= {});
   if (s.status < 400) {
     const key = String(s.status);
     const answer = trim(s.response);
     e.responses ??= {};
-    if (e.responses[key] === undefined || richness(answer) > richness(e.responses[key])) e.responses[key] = answer;
+    if (richness(answer) <= MAX_EXAMPLE && (e.responses[key] === undefined || richness(answer) > richness(e.responses[key]))) e.responses[key] = answer;
     if (s.request && typeof s.request === 'object' && Object.keys(s.request).length) {
       const body = trim(s.request);
-      if (e.request === undefined || richness(body) > richness(e.request)) e.request = body;
+      if (richness(body) <= MAX_EXAMPLE && (e.request === undefined || richness(body) > richness(e.request))) e.request = body;
     }
   } else {
     for (const item of (s.response as { errors?: { code: string; message: string; field?: string }[] }).errors ?? []) {
       e.errors ??= {};
-      e.errors[`${s.status} ${item.code}`] ??= { message: item.message, ...(item.field ? { field: item.field } : {}) };
+      e.errors[`${s.status} ${item.code}`] ??= { message: neutral(item.message), ...(item.field ? { field: item.field } : {}) };
     }
   }
 }

@@ -102,7 +102,8 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
     const list = [...codes].sort();
     const extra: HeaderName[] = status === 401 ? ['WWW-Authenticate'] : status === 429 || status === 503 ? ['Retry-After'] : status === 416 ? ['Content-Range'] : [];
     if (c.rateLimited && status === 429) extra.push('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
-    const recorded = list.some((code) => example?.errors?.[`${status} ${code}`]);
+    // The same answer shared by many operations (internal_error, not_found…) is one named response, with the code's generic example.
+    const shared = list.length === 1 && !(c.rateLimited && status === 429) && ERROR_CODES[list[0]!].status === status ? pascal(list[0]!) : undefined;
     const response = {
       description: list.map((code) => `\`${code}\`: ${ERROR_CODES[code].description}`).join('; '),
       headers: headersFor(extra),
@@ -115,14 +116,12 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
           },
           // A real answer of this operation where one was recorded, else the code's generic example.
           examples: Object.fromEntries(list.map((code) => {
-            const seen = example?.errors?.[`${status} ${code}`];
+            const seen = shared ? undefined : example?.errors?.[`${status} ${code}`];
             return [code, seen ? { summary: ERROR_CODES[code].description, value: errorExample(code, seen) } : { $ref: `#/components/examples/${code}` }];
           })),
         },
       },
     };
-    // The same answer shared by many operations (internal_error, not_found…) is one named response.
-    const shared = list.length === 1 && !recorded && !(c.rateLimited && status === 429) && ERROR_CODES[list[0]!].status === status ? pascal(list[0]!) : undefined;
     if (shared) {
       components.responses ??= {};
       components.responses[shared] ??= response;

@@ -4,10 +4,11 @@
 /** Reads one line from the terminal without showing it; Ctrl-C aborts (exit 130). */
 export function readHiddenLine(prompt: string): Promise<string> {
   const input = process.stdin;
+  // Raw mode (no echo) before the prompt shows: what is typed as soon as it appears is never echoed.
+  input.setRawMode(true);
   process.stdout.write(prompt);
   return new Promise((resolve) => {
     let line = '';
-    input.setRawMode(true);
     input.resume();
     input.setEncoding('utf8');
     const done = () => {
