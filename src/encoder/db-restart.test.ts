@@ -39,7 +39,8 @@ describe('database restart during dispatch', { skip }, () => {
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pod-restart-'));
-    for (const [name, seconds] of [['long', 16], ['short', 6]] as const) {
+    for (const [name, seconds] of [['long', 40], ['short', 6]] as const) {
+      // The long one must still be encoding when the database goes down (the CMAF ladder encodes 16 s in ≈ 2 s).
       const file = path.join(dir, `${name}.mp4`);
       makeClip(file, { seconds, size: '640x360' });
       clips[name] = await readFile(file);
