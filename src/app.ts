@@ -12,6 +12,8 @@ import { answerFrameworkError, installErrorHandler } from './core/error-handler.
 import { installOpenApi } from './core/openapi.ts';
 import { installRouteConventions, type RegisteredRoute } from './core/routing.ts';
 import { installContractCheck, type RouteContract } from './core/api-contract.ts';
+import { ChangeFeed } from './core/change-feed.ts';
+import { ReadCache, type CachedAnswer } from './core/read-cache.ts';
 import { installValidation } from './core/validation.ts';
 import { redactSecrets } from './core/log-redaction.ts';
 import { installAuth } from './auth/plugin.ts';
@@ -55,6 +57,10 @@ declare module 'fastify' {
     routeContracts: Map<string, RouteContract>;
     storage: Storage;
     jobs: Jobs;
+    /** What changed in the database, as this node learns it (LISTEN/NOTIFY): read caches follow it. */
+    changes: ChangeFeed;
+    /** Serialized answers of listings, video details and player configurations (keys name the viewer). */
+    readCache: ReadCache<CachedAnswer>;
     /** Scheduled chores, also callable directly (tests, admin). Filled by the capabilities. */
     maintenance: { cleanExpiredUploads(): Promise<number> };
   }
@@ -126,6 +132,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const jobs = startJobs(dbh, app.log, { maxAttempts: config.ENCODING_MAX_ATTEMPTS, retryDelayS: config.ENCODING_RETRY_DELAY_S });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => jobs.stop());
+  const changes = new ChangeFeed((msg, err) => app.log.warn({ err }, msg));
+  // This node's own writes drop its caches at once (before commit); the commit's notification again.
+  dbh.writes.listener = () => changes.changed('all');
+  app.decorate('changes', changes);
+  app.decorate('readCache', new ReadCache<CachedAnswer>(changes, 'catalog', { maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000 }));
+  app.addHook('onClose', async () => changes.stop());
   // Registered after the queue's hook: the database closes last.
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();
@@ -139,6 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // Otherwise the queue keeps retrying in the background.
       await jobs.ready;
     }
+    await changes.start(dbh);
     await registerCapabilities(app, config, options);
   } catch (err) {
     // Release what was started (job queue, database) before failing.

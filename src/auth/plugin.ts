@@ -9,7 +9,8 @@ import type { Config } from '../core/config.ts';
 import { AppError, forbidden, unauthorized } from '../core/errors.ts';
 import { deriveKeys, resolveSecretKey, type Keys } from './keys.ts';
 import type { Principal } from './principal.ts';
-import { principalForSession } from './sessions.ts';
+import { principalForSession, sha256 } from './sessions.ts';
+import { ReadCache } from '../core/read-cache.ts';
 import { TokenService, wwwAuthenticate } from './tokens.ts';
 
 export const SESSION_COOKIE = 'pod_session';
@@ -84,6 +85,16 @@ export async function installAuth(app: FastifyInstance, config: Config) {
   });
 
   app.decorateRequest('principal', null);
+  // The principal of a session, per node, until the database notifies a change to sessions, users or
+  // groups (core/change-feed.ts), and never past the session's end: a revocation counts at once.
+  const principals = new ReadCache<Awaited<ReturnType<typeof principalForSession>>>(app.changes, 'auth', {
+    maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000,
+  });
+  const cachedPrincipal = async (key: string, load: () => ReturnType<typeof principalForSession>) => {
+    const p = await principals.get(key, load);
+    // Past its end (the cache may be younger than that): asked again, and the database says no.
+    return p && p.expires_at.getTime() <= Date.now() ? load() : p;
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.ownAuthorization) return;
@@ -96,7 +107,7 @@ export async function installAuth(app: FastifyInstance, config: Config) {
         });
       }
       const claims = await app.tokens.verify('access', match[1]!);
-      const principal = await principalForSession(app.dbh.db, { sessionId: claims.sid }, 'bearer');
+      const principal = await cachedPrincipal(`bearer:${claims.sid}`, () => principalForSession(app.dbh.db, { sessionId: claims.sid }, 'bearer'));
       if (!principal || String(principal.id) !== claims.sub) {
         throw new AppError(401, 'invalid_token', 'This token was revoked or its account is disabled', {
           headers: wwwAuthenticate('invalid_token', 'revoked'),
@@ -107,7 +118,7 @@ export async function installAuth(app: FastifyInstance, config: Config) {
     }
     const cookieValue = request.cookies[SESSION_COOKIE];
     if (cookieValue) {
-      request.principal = await principalForSession(app.dbh.db, { cookieValue }, 'cookie');
+      request.principal = await cachedPrincipal(`cookie:${sha256(cookieValue)}`, () => principalForSession(app.dbh.db, { cookieValue }, 'cookie'));
       // An expired or revoked cookie is not an error on public pages: browse anonymously.
       if (!request.principal) reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(config));
     }

@@ -56,6 +56,8 @@ export const ConfigSchema = Type.Object({
   VIDEO_UNLOCK_TTL_S: Type.Integer({ default: 4 * 3600, minimum: 60 }),
   VIDEO_PURGE_DELAY_S: Type.Integer({ default: 7 * 86_400, minimum: 0 }),
   EVENT_STREAMS_PER_CLIENT: Type.Integer({ default: 20, minimum: 1, maximum: 10_000 }),
+  READ_CACHE_ENTRIES: Type.Integer({ default: 20_000, minimum: 0, maximum: 10_000_000 }),
+  READ_CACHE_TTL_S: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
 
   // --- storage
   STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),

@@ -4,7 +4,7 @@
 // duration, and when the media URLs expire. Same visibility as the detail
 // (404), plus the watch rule (a password needs an unlock token: 403).
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
 import { AppError } from '../core/errors.ts';
@@ -18,6 +18,8 @@ import { chapterRows, CHAPTERS_VTT } from './chapters.ts';
 import { mediaUrls } from './media-urls.ts';
 import { trackRows } from './tracks.ts';
 import { model } from '../core/openapi-models.ts';
+import type { CachedAnswer } from '../core/read-cache.ts';
+import { answerKey, cachedAnswer, serialized } from '../videos/cached-answers.ts';
 
 const Url = Type.String({ format: 'uri' });
 const PlayerConfig = model('PlayerConfig', Type.Object({
@@ -63,7 +65,16 @@ export async function playerConfigRoute(app: FastifyInstance) {
       responseHeaders: { 200: ['ETag', 'Cache-Control'], 304: ['ETag', 'Cache-Control'] },
     },
   }, async (request, reply) => {
-    const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    const { ref } = request.params as Static<typeof VideoRefParams>;
+    const answer = await cachedAnswer(app, answerKey(request, 'config', ref), () => playerConfig(ref, request, reply));
+    reply.header('etag', answer.etag).header('vary', 'authorization, cookie, x-video-token').header('cache-control', answer.cacheControl!);
+    if (request.headers['if-none-match'] === answer.etag) return reply.code(304).send('');
+    return reply.type('application/json; charset=utf-8').send(answer.body);
+  });
+
+  /** The configuration as sent: body, ETag and Cache-Control. */
+  async function playerConfig(ref: string, request: FastifyRequest, reply: FastifyReply): Promise<CachedAnswer> {
+    const { row, grants } = await visibleVideo(app, request, ref);
     const facts = factsOf(row);
     if (!canWatch(request.principal, facts, grants)) {
       throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
@@ -103,12 +114,9 @@ export async function playerConfigRoute(app: FastifyInstance) {
       storyboard_vtt: outputs?.storyboard ? media.url(outputs.storyboard.vtt) : null,
       access: { public: media.public, expires_at: media.expires_at?.toISOString() ?? null },
     };
-    const body = ok(data);
+    const body = serialized(reply, ok(data));
     // Signed URLs change every 5 minutes (expiry step), so the ETag does too.
-    const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
-    reply.header('etag', etag).header('vary', 'authorization, cookie, x-video-token')
-      .header('cache-control', media.public ? 'public, max-age=60' : 'private, no-cache');
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send('');
-    return body;
-  });
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    return { body, etag, cacheControl: media.public ? 'public, max-age=60' : 'private, no-cache' };
+  }
 }

@@ -18,6 +18,7 @@ import { listVideos, type ListQuery } from '../videos/list.ts';
 import { Video, VideoListQuery } from '../videos/schemas.ts';
 import { makeSlug, uniqueViolation } from './routes.ts';
 import { model } from '../core/openapi-models.ts';
+import { answerKey, queryKey, sendCachedJson } from '../videos/cached-answers.ts';
 
 const Person = model('ChannelPerson', Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() }));
 const Channel = model('Channel', Type.Object({
@@ -176,10 +177,13 @@ export async function channelRoutes(app: FastifyInstance) {
       operationId: 'listChannelVideos', errors: ['not_found', 'invalid_cursor'], tags: ['channels'], summary: 'Videos of a channel the caller may see', security: OPTIONAL_AUTH, params: SlugParam,
       querystring: Type.Object({ ...VideoListQuery.properties, ...PageQuery }), response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
-  }, async (request) => {
-    const c = await channelFor(request, (request.params as Static<typeof SlugParam>).slug);
-    const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app), { channelId: c.id });
-    return ok(page.items, page.meta);
+  }, async (request, reply) => {
+    const { slug } = request.params as Static<typeof SlugParam>;
+    return sendCachedJson(app, request, reply, answerKey(request, 'channel-videos', slug, queryKey(request)), async () => {
+      const c = await channelFor(request, slug);
+      const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app), { channelId: c.id });
+      return ok(page.items, page.meta);
+    });
   });
 
   // --- themes, scoped by channel (never fetched by a bare global id)

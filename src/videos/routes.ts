@@ -15,6 +15,7 @@ import { listVideos, type ListQuery } from './list.ts';
 import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
 import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, VideoRefParams, type VideoWrite } from './schemas.ts';
 import { mayChooseAdditionalOwners, saveVideo } from './write.ts';
+import { answerKey, queryKey, sendCachedJson } from './cached-answers.ts';
 import { deleteVideo } from './purge.ts';
 
 const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery });
@@ -47,20 +48,22 @@ export async function videoRoutes(app: FastifyInstance) {
       operationId: 'listVideos', errors: ['invalid_cursor'], tags: ['videos'], summary: 'List and search the videos the caller may see', security: OPTIONAL_AUTH,
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
-  }, async (request) => {
+  }, async (request, reply) => sendCachedJson(app, request, reply, answerKey(request, 'videos', queryKey(request)), async () => {
     const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app));
     return ok(page.items, page.meta);
-  });
+  }));
 
   app.get('/api/v1/videos/me', {
     schema: {
       operationId: 'listMyVideos', errors: ['invalid_cursor'], tags: ['videos'], summary: 'Videos I own or co-own (drafts included)', security: AUTHENTICATED,
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const me = requireUser(request);
-    const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app), { editableBy: me.id });
-    return ok(page.items, page.meta);
+    return sendCachedJson(app, request, reply, answerKey(request, 'my-videos', queryKey(request)), async () => {
+      const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app), { editableBy: me.id });
+      return ok(page.items, page.meta);
+    });
   });
 
   app.post('/api/v1/videos', {
@@ -82,9 +85,12 @@ export async function videoRoutes(app: FastifyInstance) {
       operationId: 'getVideo', errors: ['not_found'], tags: ['videos'], summary: 'One video, by id or slug (404 when the caller may not see it)', security: OPTIONAL_AUTH,
       params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Video) },
     },
-  }, async (request) => {
-    const { row, grants } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
-    return ok(videoJson(row, request.principal, mediaUrlFactory(app), grants));
+  }, async (request, reply) => {
+    const { ref } = request.params as Static<typeof VideoRefParams>;
+    return sendCachedJson(app, request, reply, answerKey(request, 'video', ref), async () => {
+      const { row, grants } = await visibleVideo(app, request, ref);
+      return ok(videoJson(row, request.principal, mediaUrlFactory(app), grants));
+    });
   });
 
   const update = (partial: boolean) => async (request: FastifyRequest) => {

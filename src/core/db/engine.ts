@@ -7,6 +7,7 @@ import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
 import { lockPgliteDir, type PgliteLock } from './pglite-lock.ts';
+import { WriteSignal } from './write-signal.ts';
 
 export type EngineKind = 'pglite' | 'postgres';
 
@@ -25,6 +26,8 @@ export interface DatabaseHandle {
   /** The exclusive lock on a PGlite data directory (not for in-memory PGlite nor PostgreSQL). */
   lock?: PgliteLock;
   db: Kysely<Database>;
+  /** Told after each writing statement run through `db` (read caches listen: core/change-feed.ts). */
+  writes: WriteSignal;
   /** Runs `fn` in one transaction where multi-statement SQL scripts are allowed (migrations). */
   inScriptTransaction<T>(fn: (session: ScriptSession) => Promise<T>): Promise<T>;
   /** Resolves when the database answers `select 1` within `timeoutMs`. */
@@ -67,11 +70,13 @@ async function openPostgres(config: DbConfig, url: string, log: (msg: string, er
   // transaction) emits 'error' with no pool listener attached: that would be
   // an uncaught exception, killing the process. Its query promises reject anyway.
   pool.on('connect', (client) => client.on('error', (err) => log('PostgreSQL connection lost', err)));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const writes = new WriteSignal();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [writes] });
   const handle: DatabaseHandle = {
     kind: 'postgres',
     url,
     db,
+    writes,
     async inScriptTransaction(fn) {
       const client = await pool.connect();
       try {
@@ -113,12 +118,14 @@ async function openPGlite(config: DbConfig, dataDir: Blob | undefined, role: str
     await lock?.release();
     throw err;
   });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  const writes = new WriteSignal();
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [writes] });
   const handle: DatabaseHandle = {
     kind: 'pglite',
     pglite,
     lock,
     db,
+    writes,
     inScriptTransaction: (fn) =>
       pglite.transaction((tx) =>
         fn({

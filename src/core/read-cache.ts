@@ -1,0 +1,75 @@
+// A bounded in-memory cache of computed answers, exact under writes: an entry
+// serves only while its topic's generation (core/change-feed.ts) is the one it
+// was computed under, and for at most `ttlMs` (signed URLs inside an answer
+// age). A computation that overlaps a change is not kept. Concurrent misses of
+// one key share one computation (a whole amphitheatre opening the same video
+// in the same second costs one query). Keys must hold everything the answer
+// depends on — in particular who is asking.
+import type { ChangeFeed, Topic } from './change-feed.ts';
+
+/** An answer as sent: its serialized body and the headers that go with it. */
+export interface CachedAnswer {
+  body: string;
+  etag?: string;
+  cacheControl?: string;
+}
+
+interface Entry<V> {
+  value: V;
+  generation: number;
+  expires: number;
+}
+
+export interface ReadCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+}
+
+export class ReadCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+  private readonly inFlight = new Map<string, { generation: number; promise: Promise<V> }>();
+  readonly stats: ReadCacheStats = { hits: 0, misses: 0, entries: 0 };
+
+  private readonly feed: ChangeFeed;
+  private readonly topic: Topic;
+  private readonly options: { maxEntries: number; ttlMs: number };
+
+  constructor(feed: ChangeFeed, topic: Topic, options: { maxEntries: number; ttlMs: number }) {
+    this.feed = feed;
+    this.topic = topic;
+    this.options = options;
+  }
+
+  async get(key: string, compute: () => Promise<V>, ttlMs = this.options.ttlMs): Promise<V> {
+    if (!this.feed.live || this.options.maxEntries <= 0) return compute();
+    const generation = this.feed.generation(this.topic);
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.generation === generation && hit.expires > now) {
+      this.stats.hits++;
+      // Most recently used last: the first entry is the one to evict.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value;
+    }
+    this.stats.misses++;
+    const running = this.inFlight.get(key);
+    if (running && running.generation === generation) return running.promise;
+    const promise = compute();
+    this.inFlight.set(key, { generation, promise });
+    try {
+      const value = await promise;
+      // Kept only if nothing changed while it was computed (it may predate the change).
+      if (this.feed.live && this.feed.generation(this.topic) === generation && ttlMs > 0) {
+        this.entries.delete(key);
+        this.entries.set(key, { value, generation, expires: now + ttlMs });
+        while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      }
+      return value;
+    } finally {
+      if (this.inFlight.get(key)?.promise === promise) this.inFlight.delete(key);
+      this.stats.entries = this.entries.size;
+    }
+  }
+}
