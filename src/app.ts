@@ -134,7 +134,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => jobs.stop());
   const changes = new ChangeFeed((msg, err) => app.log.warn({ err }, msg));
   // This node's own writes drop its caches at once (before commit); the commit's notification again.
-  dbh.writes.listener = () => changes.changed('all');
+  dbh.writes.listener = (table) => changes.changed(table === 'auth_sessions' ? 'auth' : 'all');
   app.decorate('changes', changes);
   app.decorate('readCache', new ReadCache<CachedAnswer>(changes, 'catalog', { maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000 }));
   app.addHook('onClose', async () => changes.stop());

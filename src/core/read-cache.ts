@@ -7,9 +7,9 @@
 // depends on — in particular who is asking.
 import type { ChangeFeed, Topic } from './change-feed.ts';
 
-/** An answer as sent: its serialized body and the headers that go with it. */
+/** An answer as sent: its body, UTF-8 encoded once (not at every send), and the headers that go with it. */
 export interface CachedAnswer {
-  body: string;
+  body: Buffer;
   etag?: string;
   cacheControl?: string;
 }

@@ -24,8 +24,11 @@ export async function sendCachedJson(app: FastifyInstance, request: FastifyReque
   return reply.type('application/json; charset=utf-8').send(answer.body);
 }
 
-/** The route's serializer output (fast-json-stringify makes strings). */
-export const serialized = (reply: FastifyReply, payload: unknown) => String(reply.serialize(payload));
+/**
+ * The route's serializer output, as UTF-8 bytes: a string body would be
+ * encoded again at every send (a third of the CPU of a cached listing).
+ */
+export const serialized = (reply: FastifyReply, payload: unknown) => Buffer.from(String(reply.serialize(payload)));
 
 /** The part of a key that says which listing: the validated query (defaults applied). */
 export const queryKey = (request: FastifyRequest) => JSON.stringify(request.query ?? {});

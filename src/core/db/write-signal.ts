@@ -6,24 +6,50 @@
 // other API nodes.
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 
-const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
-const RAW_WRITE = /^\s*(insert|update|delete|merge|truncate|with|select\s+pod_|call)\b/i;
+const RAW_WRITE = /^\s*(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+"?(\w+)|^\s*(with|call|select\s+pod_)\b/i;
+
+/** Tables no answer shows (bookkeeping of encoders, uploads, tokens): writing them drops nothing. */
+const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uploads', 'runner_tasks', 'refresh_tokens', 'migration_map', 'schema_migrations']);
+
+type Node = { kind: string; [key: string]: any };
+
+/** The table a write statement targets ('*' when it cannot tell). */
+function targetTable(node: Node): string | undefined {
+  const name = (n: Node | undefined): string => {
+    if (!n) return '*';
+    if (n.kind === 'AliasNode') return name(n.node);
+    if (n.kind === 'TableNode') return n.table.identifier.name;
+    return '*';
+  };
+  switch (node.kind) {
+    case 'InsertQueryNode': return name(node.into);
+    case 'UpdateQueryNode': return name(node.table);
+    case 'DeleteQueryNode': return node.from?.froms?.length === 1 ? name(node.from.froms[0]) : '*';
+    case 'MergeQueryNode': return name(node.into);
+    case 'RawNode': {
+      const m = RAW_WRITE.exec((node.sqlFragments as string[]).join('?'));
+      return m ? (m[1] ?? '*') : undefined;
+    }
+    default: return undefined;
+  }
+}
 
 export class WriteSignal implements KyselyPlugin {
-  private readonly pending = new WeakSet<object>();
-  /** Called after each writing statement; set by the app. */
-  listener: () => void = () => {};
+  private readonly pending = new WeakMap<object, string>();
+  /** Called after each writing statement with the table it wrote ('*' when unknown); set by the app. */
+  listener: (table: string) => void = () => {};
 
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-    const raw = node.kind === 'RawNode' && RAW_WRITE.test((node as { sqlFragments: readonly string[] }).sqlFragments.join('?'));
-    if (WRITES.has(node.kind) || raw) this.pending.add(queryId);
+    const table = targetTable(node as Node);
+    if (table !== undefined && !UNSHOWN.has(table)) this.pending.set(queryId, table);
     return node;
   }
 
   async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (this.pending.has(queryId)) {
+    const table = this.pending.get(queryId);
+    if (table !== undefined) {
       this.pending.delete(queryId);
-      this.listener();
+      this.listener(table);
     }
     return result;
   }
