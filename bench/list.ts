@@ -63,6 +63,7 @@ for (const size of sizes) {
         ['anonymous, full-text search', `/api/v1/videos?limit=20&q=${encodeURIComponent('physique cours')}`, {}],
       ];
       for (const [label, path, headers] of cases) {
+        await load(`${api.url}${path}`, { headers, connections, duration: 2 }); // warm-up: JIT, pools, cache
         const r = await load(`${api.url}${path}`, { headers, connections });
         if (r.non2xx || r.errors) console.error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         rows.push([`GET ${path} — ${label}`, size.toLocaleString('en'), cache, r.rps, r.p50, r.p99, ratio(r.rps / base.rps)]);

@@ -80,6 +80,7 @@ try {
       ['player config, restricted video, signed-in', `/api/v1/videos/${priv.slug}/config`, auth],
     ];
     for (const [label, path, headers] of cases) {
+      await load(`${a.url}${path}`, { headers, connections, duration: 2 }); // warm-up: JIT, pools, cache
       const r = await load(`${a.url}${path}`, { headers, connections });
       if (r.non2xx || r.errors) console.error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       rows.push([`GET ${path.replace(/\/videos\/[^/]+/, '/videos/{ref}')} — ${label}`, r.rps, r.p50, r.p99, ratio(r.rps / base.rps)]);
