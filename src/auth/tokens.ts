@@ -24,6 +24,14 @@ export class TokenService {
   readonly #issuer: string;
   readonly accessTtl: number;
   readonly refreshTtl: number;
+  /**
+   * Access tokens already verified, until they expire: the same token comes
+   * with every request of a client, and its signature check (WebCrypto HMAC,
+   * asynchronous) was most of the cost of a signed-in cached read. The exact
+   * string was verified; its expiry is checked at each use; revocation is the
+   * session's, checked after this.
+   */
+  readonly #verified = new Map<string, TokenClaims>();
 
   constructor(key: Uint8Array, issuer: string, accessTtl: number, refreshTtl: number) {
     this.#key = key;
@@ -48,6 +56,8 @@ export class TokenService {
 
   /** Verifies a token of the given kind; throws 401 token_expired or invalid_token. */
   async verify(kind: TokenKind, token: string): Promise<TokenClaims> {
+    const known = kind === 'access' ? this.#verified.get(token) : undefined;
+    if (known && known.exp * 1000 > Date.now()) return known;
     try {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: [ALG],
@@ -57,6 +67,10 @@ export class TokenService {
         requiredClaims: ['sub', 'jti', 'exp', 'iat'],
       });
       if (typeof payload.sid !== 'string' || !/^\d+$/.test(payload.sub ?? '')) throw new Error('malformed claims');
+      if (kind === 'access') {
+        if (this.#verified.size >= 10_000) this.#verified.delete(this.#verified.keys().next().value!);
+        this.#verified.set(token, payload as unknown as TokenClaims);
+      }
       return payload as unknown as TokenClaims;
     } catch (err) {
       if (err instanceof errors.JWTExpired) {
