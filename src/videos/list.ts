@@ -89,7 +89,8 @@ export async function listVideos(
     }
     query = query.orderBy(column, dir).orderBy('v.id', dir);
   }
-  const rows = await query.limit(limit + 1).execute();
+  // A prepared statement per query shape: planning the listing (its per-row sub-selects) cost more than running it.
+  const rows = await app.dbh.prepared(query.limit(limit + 1).compile());
   const page = pageOf(rows, limit, (r) => {
     if (sort === 'relevance') return [r.rank, r.id];
     const key = sort.replace(/^-/, '');
