@@ -7,6 +7,9 @@
 // Env: BENCH_SIZES (default "100000,1000000"), BENCH_PG_URL (admin URL,
 // default postgres://postgres@127.0.0.1:5432/postgres), BENCH_DURATION (s),
 // BENCH_CONNECTIONS (default 64).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '../src/auth/passwords.ts';
 import { loadConfig } from '../src/core/config.ts';
@@ -62,6 +65,19 @@ for (const size of sizes) {
         ['anonymous, sort by title', '/api/v1/videos?limit=20&sort=title', {}],
         ['anonymous, full-text search', `/api/v1/videos?limit=20&q=${encodeURIComponent('physique cours')}`, {}],
       ];
+      if (cache === 'on' && size === sizes[0]) {
+        // A ceiling for answers this size: bare Fastify sending the same bytes as the anonymous first page.
+        const dir = mkdtempSync(path.join(tmpdir(), 'pod-bench-'));
+        const file = path.join(dir, 'page.json');
+        const page = Buffer.from(await (await fetch(`${api.url}/api/v1/videos?limit=20`)).arrayBuffer());
+        writeFileSync(file, page);
+        const same = await startServer(baselineScript, { BASELINE_BODY_FILE: file });
+        await load(`${same.url}/`, { connections, duration: 2 });
+        const r = await load(`${same.url}/`, { connections });
+        await same.stop();
+        rmSync(dir, { recursive: true, force: true });
+        rows.push([`bare Fastify, the same bytes as the anonymous first page (${page.length.toLocaleString('en')} B; a ceiling)`, '-', '-', r.rps, r.p50, r.p99, ratio(r.rps / base.rps)]);
+      }
       for (const [label, path, headers] of cases) {
         await load(`${api.url}${path}`, { headers, connections, duration: 2 }); // warm-up: JIT, pools, cache
         const r = await load(`${api.url}${path}`, { headers, connections });
