@@ -115,10 +115,12 @@ export function installContractCheck(
 
   app.addHook('onSend', async (request, reply, payload) => {
     const contract = contractOf(request.method, request.routeOptions.url);
-    if (!contract || typeof payload !== 'string' || !payload.startsWith('{')) return payload;
+    // Cached answers are sent as bytes (core/read-cache.ts).
+    const text = Buffer.isBuffer(payload) && String(reply.getHeader('content-type')).startsWith('application/json') ? payload.toString() : payload;
+    if (!contract || typeof text !== 'string' || !text.startsWith('{')) return payload;
     let parsed: { errors?: { code: string }[] };
     try {
-      parsed = JSON.parse(payload) as typeof parsed;
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
       return payload;
     }
