@@ -136,7 +136,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // This node's own writes drop its caches at once (before commit); the commit's notification again.
   dbh.writes.listener = (table) => changes.changed(table === 'auth_sessions' ? 'auth' : 'all');
   app.decorate('changes', changes);
-  app.decorate('readCache', new ReadCache<CachedAnswer>(changes, 'catalog', { maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000 }));
+  app.decorate('readCache', new ReadCache<CachedAnswer>(changes, 'catalog', {
+    maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000,
+    maxBytes: config.READ_CACHE_MAX_MB * 1024 * 1024, sizeOf: (answer) => answer.body.length + 200,
+  }));
   app.addHook('onClose', async () => changes.stop());
   // Registered after the queue's hook: the database closes last.
   app.addHook('onClose', async () => {

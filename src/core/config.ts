@@ -58,6 +58,7 @@ export const ConfigSchema = Type.Object({
   EVENT_STREAMS_PER_CLIENT: Type.Integer({ default: 20, minimum: 1, maximum: 10_000 }),
   READ_CACHE_ENTRIES: Type.Integer({ default: 20_000, minimum: 0, maximum: 10_000_000 }),
   READ_CACHE_TTL_S: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
+  READ_CACHE_MAX_MB: Type.Integer({ default: 64, minimum: 1, maximum: 65_536 }),
 
   // --- storage
   STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),

@@ -18,24 +18,33 @@ interface Entry<V> {
   value: V;
   generation: number;
   expires: number;
+  bytes: number;
 }
 
 export interface ReadCacheStats {
   hits: number;
   misses: number;
   entries: number;
+  bytes: number;
+}
+
+export interface ReadCacheOptions<V> {
+  maxEntries: number;
+  ttlMs: number;
+  /** Bounds the memory of the values `sizeOf` measures (answers' bodies), besides their number. */
+  maxBytes?: number;
+  sizeOf?: (value: V) => number;
 }
 
 export class ReadCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly inFlight = new Map<string, { generation: number; promise: Promise<V> }>();
-  readonly stats: ReadCacheStats = { hits: 0, misses: 0, entries: 0 };
-
+  readonly stats: ReadCacheStats = { hits: 0, misses: 0, entries: 0, bytes: 0 };
   private readonly feed: ChangeFeed;
   private readonly topic: Topic;
-  private readonly options: { maxEntries: number; ttlMs: number };
+  private readonly options: ReadCacheOptions<V>;
 
-  constructor(feed: ChangeFeed, topic: Topic, options: { maxEntries: number; ttlMs: number }) {
+  constructor(feed: ChangeFeed, topic: Topic, options: ReadCacheOptions<V>) {
     this.feed = feed;
     this.topic = topic;
     this.options = options;
@@ -62,14 +71,24 @@ export class ReadCache<V> {
       const value = await promise;
       // Kept only if nothing changed while it was computed (it may predate the change).
       if (this.feed.live && this.feed.generation(this.topic) === generation && ttlMs > 0) {
-        this.entries.delete(key);
-        this.entries.set(key, { value, generation, expires: now + ttlMs });
-        while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+        this.remove(key);
+        const bytes = this.options.sizeOf?.(value) ?? 0;
+        this.entries.set(key, { value, generation, expires: now + ttlMs, bytes });
+        this.stats.bytes += bytes;
+        const maxBytes = this.options.maxBytes ?? Infinity;
+        while (this.entries.size > this.options.maxEntries || this.stats.bytes > maxBytes) this.remove(this.entries.keys().next().value!);
       }
       return value;
     } finally {
       if (this.inFlight.get(key)?.promise === promise) this.inFlight.delete(key);
       this.stats.entries = this.entries.size;
     }
+  }
+
+  private remove(key: string) {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.stats.bytes -= entry.bytes;
   }
 }

@@ -140,6 +140,24 @@ describe('read cache: every write shows at once', () => {
   });
 });
 
+describe('read cache bounds', () => {
+  it('keeps at most READ_CACHE_ENTRIES answers, the least recently used going first, and counts their bytes', async () => {
+    const t = await startTestApp({ env: { READ_CACHE_ENTRIES: '3' } });
+    try {
+      for (let limit = 1; limit <= 10; limit++) assert.equal((await t.request('GET', `/api/v1/videos?limit=${limit}`)).status, 200);
+      assert.equal(t.app.readCache.stats.entries, 3);
+      const bytes = t.app.readCache.stats.bytes;
+      assert.ok(bytes > 3 * 200 && bytes < 3 * 4096, `${bytes} bytes for 3 small answers`);
+      const hits = t.app.readCache.stats.hits;
+      await t.request('GET', '/api/v1/videos?limit=10'); // still held
+      await t.request('GET', '/api/v1/videos?limit=1'); // evicted long ago
+      assert.equal(t.app.readCache.stats.hits, hits + 1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('read cache across API nodes (PostgreSQL)', { skip: !TEST_POSTGRES_URL && 'needs PostgreSQL (NOTIFY between processes)' }, () => {
   let a: TestApp;
   let b: TestApp;
