@@ -4,6 +4,8 @@
 // limits) plus the codes the route declares (`schema.errors`). The OpenAPI
 // document (core/openapi-document.ts) is written from it, and in tests the
 // contract check below holds every real answer to it.
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CODES, isErrorCode, type DocumentedError, type ErrorCode } from './error-codes.ts';
 import type { HeaderName } from './openapi-headers.ts';
@@ -110,6 +112,16 @@ export interface ExchangeSample {
 export function installContractCheck(
   app: FastifyInstance, contracts: Map<string, RouteContract>, report: (violation: string) => void, record?: (sample: ExchangeSample) => void,
 ) {
+  // Success bodies are also checked against the route's own response schema (serialization drops unknown
+  // fields, but lets a missing required field or a value outside an enum through).
+  const ajv = new Ajv({ strict: false, allErrors: false });
+  addFormats.default(ajv);
+  const validators = new Map<string, ValidateFunction | null>();
+  const validatorOf = (contract: RouteContract, status: number, schema: unknown) => {
+    const key = `${contract.operationId} ${status}`;
+    if (!validators.has(key)) validators.set(key, schema && typeof schema === 'object' && !('$ref' in schema) ? ajv.compile(schema) : null);
+    return validators.get(key);
+  };
   const contractOf = (method: string, url: string | undefined) =>
     url === undefined ? undefined : contracts.get(`${method} ${url}`) ?? (method === 'HEAD' ? contracts.get(`GET ${url}`) : undefined);
 
@@ -127,7 +139,14 @@ export function installContractCheck(
     if (record && request.method !== 'HEAD') {
       record({ operationId: contract.operationId, status: reply.statusCode, request: reply.statusCode < 400 ? request.body ?? undefined : undefined, response: parsed });
     }
-    if (reply.statusCode < 400) return payload;
+    if (reply.statusCode < 400) {
+      const schema = (request.routeOptions.schema?.response as Record<string, unknown> | undefined)?.[String(reply.statusCode)];
+      const validate = validatorOf(contract, reply.statusCode, schema);
+      if (validate && !validate(parsed)) {
+        report(`${contract.operationId} (${contract.method} ${contract.path}) answered ${reply.statusCode} with a body outside its schema: ${ajv.errorsText(validate.errors)}`);
+      }
+      return payload;
+    }
     const codes = parsed.errors?.map((e) => e.code) ?? [];
     const allowed = contract.errors.get(reply.statusCode);
     for (const code of codes) {

@@ -141,16 +141,26 @@ describe('OpenAPI document', () => {
     assert.deepEqual(served, committed);
   });
 
-  it('holds real answers to the contract: an undocumented error code fails the test that caused it', async () => {
+  it('holds real answers to the contract: an undocumented error code, or a body outside its schema, fails the test that caused it', async () => {
     const rogue = await startTestApp({
       build: {
-        extraRoutes: (app) => void app.get('/api/v1/__test/rogue', {
-          schema: { operationId: 'testRogue', errors: ['not_found'], response: { 200: Envelope(Type.Null()) } },
-        }, async () => { throw conflict('undocumented'); }),
+        extraRoutes: (app) => {
+          app.get('/api/v1/__test/rogue', {
+            schema: { operationId: 'testRogue', errors: ['not_found'], response: { 200: Envelope(Type.Null()) } },
+          }, async () => { throw conflict('undocumented'); });
+          app.get('/api/v1/__test/drift', {
+            schema: { operationId: 'testDrift', response: { 200: Envelope(Type.Object({ count: Type.Integer({ minimum: 1 }) })) } },
+          }, async () => ({ status: 'success', data: { count: 0 } }));
+        },
       },
     });
     assert.equal((await rogue.request('GET', '/api/v1/__test/rogue')).status, 409);
-    await assert.rejects(rogue.close(), /testRogue \(GET \/api\/v1\/__test\/rogue\) answered status 409/);
+    // A success body outside its schema (a value the serializer lets through) is caught too.
+    const drift = await rogue.request('GET', '/api/v1/__test/drift');
+    const closed = rogue.close();
+    assert.equal(drift.body.data.count, 0, 'the serializer lets it through');
+    await assert.rejects(closed, /testRogue \(GET \/api\/v1\/__test\/rogue\) answered status 409/);
+    await assert.rejects(closed, /testDrift \(GET \/api\/v1\/__test\/drift\) answered 200 with a body outside its schema/);
   });
 
   it('every JSON request body is closed: each object schema says additionalProperties false (or declares it open)', () => {

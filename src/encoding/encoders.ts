@@ -17,7 +17,7 @@ import { applyEncodingEvent } from './state.ts';
 import { encoderSecrets } from './secrets.ts';
 import { isCurrent, readFileToken, reapExpiredLeases, takeJob } from './leases.ts';
 import { startPushDispatch } from './push.ts';
-import { sendSourceFile } from './source-file.ts';
+import { sendSourceFile, SOURCE_FILE_TYPES } from './source-file.ts';
 import { model } from '../core/openapi-models.ts';
 import { ENCODER, PUBLIC } from '../core/openapi.ts';
 
@@ -137,7 +137,7 @@ export async function encoderRoutes(app: FastifyInstance) {
   files.get('/api/v1/encoders/files/:token', {
     schema: {
       operationId: 'downloadEncodingSource', errors: ['invalid_file_token', 'file_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'Download the source of a job (signed URL from the claim; Range accepted)', security: PUBLIC,
-      mediaTypes: { 200: { 'application/octet-stream': { description: 'the source file, with its own Content-Type' } }, 206: { 'application/octet-stream': { description: 'a byte range of it' } } },
+      mediaTypes: { 200: SOURCE_FILE_TYPES, 206: SOURCE_FILE_TYPES },
       responseHeaders: { 200: ['Accept-Ranges', 'Last-Modified'], 206: ['Accept-Ranges', 'Content-Range'] },
       params: Type.Object({ token: Type.String({ maxLength: 2000 }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },

@@ -4,6 +4,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, notFound } from '../core/errors.ts';
 
+/** What a source download is, in the API document: the uploaded file with the type sniffed from its bytes. */
+export const SOURCE_FILE_TYPES = {
+  'video/*': { description: 'the source file (or a byte range of it), with the type sniffed at upload' },
+  'audio/*': { description: 'an audio-only source' },
+  'application/octet-stream': { description: 'a source whose type is unknown' },
+};
+
 export async function sendSourceFile(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, key: string | null, mime: string | null) {
   if (!key) throw notFound('This video has no source');
   const stat = await app.storage.stat(key);

@@ -11,7 +11,7 @@ import { Envelope, ok } from '../core/envelope.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import { PUBLIC } from '../core/openapi.ts';
 import { QUEUES, type VideoEncodeJob } from '../core/jobs.ts';
-import { sendSourceFile } from '../encoding/source-file.ts';
+import { sendSourceFile, SOURCE_FILE_TYPES } from '../encoding/source-file.ts';
 import { startImportWorker } from './import.ts';
 import { reconcileRunnerTasks } from './reconcile.ts';
 import { dispatchEncoding, managerOf, runnerTaskOfSourceToken, settleTask } from './tasks.ts';
@@ -38,7 +38,7 @@ export async function runnerRoutes(app: FastifyInstance) {
   app.get('/api/v1/runner/sources/:token/:name', {
     schema: {
       operationId: 'downloadRunnerSource', errors: ['runner_backend_disabled', 'invalid_source_token', 'source_url_revoked', 'not_found', 'range_not_satisfiable'], tags: ['encoding'], summary: 'The source of an Esup-Runner task (capability URL from the task; dead once the task settles; Range accepted)', security: PUBLIC,
-      mediaTypes: { 200: { 'application/octet-stream': { description: 'the source file, with its own Content-Type' } }, 206: { 'application/octet-stream': { description: 'a byte range of it' } } },
+      mediaTypes: { 200: SOURCE_FILE_TYPES, 206: SOURCE_FILE_TYPES },
       responseHeaders: { 200: ['Accept-Ranges', 'Last-Modified'], 206: ['Accept-Ranges', 'Content-Range'] },
       params: Type.Object({ token: Type.String({ maxLength: 2000 }), name: Type.String({ maxLength: 100, pattern: '^[\\w-]+\\.[a-z0-9]{1,5}$' }) }),
       response: { 200: Type.String({ description: 'bytes' }), 206: Type.String({ description: 'bytes' }) },
