@@ -141,7 +141,7 @@ describe('OpenAPI document', () => {
     assert.deepEqual(served, committed);
   });
 
-  it('holds real answers to the contract: an undocumented error code, or a body outside its schema, fails the test that caused it', async () => {
+  it('holds real answers to the contract: an undocumented error code, or a body outside its schema, fails the test that caused it', { skip: Boolean(process.env.CONTRACT_LOG) && 'CONTRACT_LOG collects breaches instead' }, async () => {
     const rogue = await startTestApp({
       build: {
         extraRoutes: (app) => {

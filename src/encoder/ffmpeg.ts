@@ -7,7 +7,7 @@
 // thumbnails are taken from the 720p rung; embedded subtitles become WebVTT.
 // Works on a local copy of the source (worker.ts downloads it once).
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { probe, type ProbeSummary } from '../uploads/media-check.ts';
 import { CMAF, rungsFor, singleDecodeArgs, STORYBOARD, storyboardPlan } from './ladder.ts';
@@ -18,18 +18,48 @@ export interface EncodeResult {
   outputs: EncodingOutputs;
 }
 
-function run(args: string[], onProgress?: (seconds: number) => void): Promise<void> {
+/**
+ * Runs ffmpeg. Progress comes from `-progress`, and, when `statsFile` is given, from `-vstats_file`:
+ * ffmpeg prints no progress at all until every output has written its header, and the storyboard
+ * output writes its only image at the very end (measured: none for 19 s of a 120 s 720p encode, then
+ * 89 % at once), while the video statistics get a line per encoded frame (`time=` its position).
+ */
+function run(args: string[], onProgress?: (seconds: number) => void, statsFile?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stats = statsFile ? ['-vstats_file', statsFile] : [];
+    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', ...stats, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
     child.stdout.on('data', (c: Buffer) => {
       const m = /out_time_us=(\d+)/.exec(c.toString());
       if (m && onProgress) onProgress(Number(m[1]) / 1e6);
     });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${stderr.trim()}`))));
+    const timer = statsFile && onProgress ? setInterval(() => void lastStatsTime(statsFile).then((t) => t !== undefined && onProgress(t)), 1000) : undefined;
+    child.once('error', (err) => {
+      clearInterval(timer);
+      reject(err);
+    });
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`ffmpeg exited ${code}: ${stderr.trim()}`));
+    });
   });
+}
+
+/** The position (`time=`, seconds) of the last frame in a -vstats_file, reading only its end (it grows a line per frame). */
+async function lastStatsTime(file: string): Promise<number | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 4096);
+    const { buffer } = await handle.read(Buffer.alloc(length), 0, length, size - length);
+    const times = [...buffer.toString().matchAll(/time=\s*([\d.]+)/g)];
+    return times.length ? Number(times.at(-1)![1]) : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -45,13 +75,15 @@ export async function encode(source: string, workDir: string, prefix: string, pr
   const duration = info.duration ?? 0;
   const cmafDir = path.join(workDir, CMAF.dir);
   await mkdir(cmafDir, { recursive: true });
+  const statsFile = path.join(workDir, '.vstats.log');
 
   const size = video ? { width: video.width!, height: video.height! } : null;
   const rungs = size ? rungsFor(size) : [];
   const storyboard = size && duration > 0 ? storyboardPlan(duration, size) : null;
   // The single decode is nearly all the work: 0–90 %.
   await run(singleDecodeArgs(source, workDir, { rungs, audio: Boolean(audio), storyboard }),
-    (seconds) => progress(Math.min(90, Math.floor(duration ? (seconds / duration) * 90 : 0))));
+    (seconds) => progress(Math.min(90, Math.floor(duration ? (seconds / duration) * 90 : 0))), video ? statsFile : undefined)
+    .finally(() => rm(statsFile, { force: true })); // a line per frame: not an output to upload
   const variants = await finishCmaf(cmafDir, [...rungs.map((r) => r.name), ...(audio ? ['audio'] : [])]);
   const cmafFile = (name: string) => path.join(cmafDir, renditionFile(name));
 
