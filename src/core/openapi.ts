@@ -12,8 +12,6 @@ import { refineDocument, type Examples } from './openapi-document.ts';
 
 declare module 'fastify' {
   interface FastifySchema extends RouteDocs {
-    /** One operationId per method, for a route serving several (tus). */
-    operationIds?: Partial<Record<'HEAD' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'POST' | 'GET', string>>;
     /** Error codes the operation answers beyond the conventional ones (core/api-contract.ts). */
     errors?: readonly DocumentedError[];
   }

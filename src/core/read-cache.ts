@@ -50,7 +50,8 @@ export class ReadCache<V> {
     this.options = options;
   }
 
-  async get(key: string, compute: () => Promise<V>, ttlMs = this.options.ttlMs): Promise<V> {
+  async get(key: string, compute: () => Promise<V>): Promise<V> {
+    const { ttlMs } = this.options;
     if (!this.feed.live || this.options.maxEntries <= 0) return compute();
     const generation = this.feed.generation(this.topic);
     const now = Date.now();

@@ -179,7 +179,7 @@ export async function channelRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const { slug } = request.params as Static<typeof SlugParam>;
-    return sendCachedJson(app, request, reply, answerKey(request, 'channel-videos', slug, queryKey(request)), async () => {
+    return sendCachedJson(app, reply, answerKey(request, 'channel-videos', slug, queryKey(request)), async () => {
       const c = await channelFor(request, slug);
       const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app), { channelId: c.id });
       return ok(page.items, page.meta);

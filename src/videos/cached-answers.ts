@@ -19,7 +19,7 @@ export function cachedAnswer(app: FastifyInstance, key: string | undefined, comp
 }
 
 /** Sends a JSON answer through the cache: the route's own serializer makes the body once. */
-export async function sendCachedJson(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, key: string | undefined, compute: () => Promise<unknown>) {
+export async function sendCachedJson(app: FastifyInstance, reply: FastifyReply, key: string | undefined, compute: () => Promise<unknown>) {
   const answer = await cachedAnswer(app, key, async () => ({ body: serialized(reply, await compute()) }));
   return reply.type('application/json; charset=utf-8').send(answer.body);
 }

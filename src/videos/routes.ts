@@ -48,7 +48,7 @@ export async function videoRoutes(app: FastifyInstance) {
       operationId: 'listVideos', errors: ['invalid_cursor'], tags: ['videos'], summary: 'List and search the videos the caller may see', security: OPTIONAL_AUTH,
       querystring: ListQuerySchema, response: { 200: Envelope(Type.Array(Video), PageMeta) },
     },
-  }, async (request, reply) => sendCachedJson(app, request, reply, answerKey(request, 'videos', queryKey(request)), async () => {
+  }, async (request, reply) => sendCachedJson(app, reply, answerKey(request, 'videos', queryKey(request)), async () => {
     const page = await listVideos(app, request.principal, request.query as ListQuery, mediaUrlFactory(app));
     return ok(page.items, page.meta);
   }));
@@ -60,7 +60,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const me = requireUser(request);
-    return sendCachedJson(app, request, reply, answerKey(request, 'my-videos', queryKey(request)), async () => {
+    return sendCachedJson(app, reply, answerKey(request, 'my-videos', queryKey(request)), async () => {
       const page = await listVideos(app, me, request.query as ListQuery, mediaUrlFactory(app), { editableBy: me.id });
       return ok(page.items, page.meta);
     });
@@ -87,7 +87,7 @@ export async function videoRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const { ref } = request.params as Static<typeof VideoRefParams>;
-    return sendCachedJson(app, request, reply, answerKey(request, 'video', ref), async () => {
+    return sendCachedJson(app, reply, answerKey(request, 'video', ref), async () => {
       const { row, grants } = await visibleVideo(app, request, ref);
       return ok(videoJson(row, request.principal, mediaUrlFactory(app), grants));
     });
