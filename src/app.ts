@@ -47,6 +47,13 @@ import { oembedRoute } from './delivery/oembed.ts';
 import { trackRoutes } from './delivery/tracks.ts';
 import { runnerRoutes } from './runner/routes.ts';
 import { legacyRoutes } from './migration/legacy-route.ts';
+import { installVideoFacts } from './videos/facts.ts';
+import { ViewRecorder } from './views/recorder.ts';
+import { viewRoutes } from './views/routes.ts';
+import { playlistRoutes } from './playlists/routes.ts';
+import { favoriteRoutes } from './playlists/favorites.ts';
+import { positionRoutes } from './positions/routes.ts';
+import { statisticsRoutes } from './statistics/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +82,8 @@ export interface BuildOptions {
   contractCheck?: (violation: string) => void;
   /** Called with each real JSON exchange (request body, answer) of a documented operation (tests, examples). */
   recordExchange?: (sample: import('./core/api-contract.ts').ExchangeSample) => void;
+  /** The clock of view counting and statistics (tests set the day). */
+  now?: () => Date;
   /** Extra routes registered before the app is sealed (tests). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -141,6 +150,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxBytes: config.READ_CACHE_MAX_MB * 1024 * 1024, sizeOf: (answer) => answer.body.length + 200,
   }));
   app.addHook('onClose', async () => changes.stop());
+  installVideoFacts(app);
+  const views = new ViewRecorder(dbh, {
+    windowS: config.VIEW_DEDUP_WINDOW_S, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeZone: config.STATS_TIME_ZONE,
+    recentDays: config.VIEWS_RECENT_DAYS, key: () => app.keys.derive('view-dedup'), now: options.now ?? (() => new Date()),
+    warn: (msg, err) => app.log.warn({ err }, msg),
+  });
+  app.decorate('views', views);
+  // Accepted views are written before the database closes.
+  app.addHook('onClose', async () => views.stop().catch(() => {}));
   // Registered after the queue's hook: the database closes last.
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();
@@ -194,6 +212,11 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(mediaRoutes);
   await app.register(oembedRoute);
   await app.register(legacyRoutes);
+  await app.register(viewRoutes);
+  await app.register(playlistRoutes);
+  await app.register(favoriteRoutes);
+  await app.register(positionRoutes);
+  await app.register(statisticsRoutes);
   await app.register(adminRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 

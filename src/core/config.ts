@@ -60,6 +60,12 @@ export const ConfigSchema = Type.Object({
   READ_CACHE_TTL_S: Type.Integer({ default: 30, minimum: 0, maximum: 3600 }),
   READ_CACHE_MAX_MB: Type.Integer({ default: 64, minimum: 1, maximum: 65_536 }),
 
+  // --- views, statistics
+  VIEW_DEDUP_WINDOW_S: Type.Integer({ default: 3600, minimum: 0, maximum: 30 * 86_400 }),
+  VIEW_FLUSH_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 50, maximum: 60_000 }),
+  VIEWS_RECENT_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
+  STATS_TIME_ZONE: Type.String({ default: 'Europe/Paris', minLength: 1, maxLength: 64 }),
+
   // --- storage
   STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
   MEDIA_DIR: Type.String({ default: './var/media', minLength: 1 }),
@@ -145,6 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   for (const origin of listSetting(config.CORS_ORIGINS)) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`  - CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: config.STATS_TIME_ZONE });
+  } catch {
+    problems.push(`  - STATS_TIME_ZONE: ${JSON.stringify(config.STATS_TIME_ZONE)} is not an IANA time zone (e.g. Europe/Paris)`);
   }
   if (config.STORAGE_BACKEND === 's3' && !config.S3_BUCKET) problems.push('  - S3_BUCKET: is required when STORAGE_BACKEND=s3');
   problems.push(...runnerConfigProblems(config).map((p) => `  - ${p}`));

@@ -87,7 +87,9 @@ function refineOperation(op: Json, c: RouteContract, example: Examples[string] |
     if (!response.description || response.description === 'Default Response') response.description = STATUS_TEXT[code] ?? 'Success';
     const media = c.docs.mediaTypes?.[code];
     if (media) {
-      response.content = Object.fromEntries(Object.entries(media).map(([type, m]) => [type, { schema: m.schema ?? { type: 'string' } }]));
+      // application/json without a schema of its own keeps the route's response schema (JSON or CSV, say).
+      const json = response.content?.['application/json'];
+      response.content = Object.fromEntries(Object.entries(media).map(([type, m]) => [type, type === 'application/json' && !m.schema && json ? json : { schema: m.schema ?? { type: 'string' } }]));
       const described = Object.entries(media).filter(([, m]) => m.description).map(([type, m]) => `\`${type}\`: ${m.description}`);
       if (described.length) response.description += `. ${described.join('; ')}`;
     }

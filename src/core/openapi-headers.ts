@@ -13,6 +13,7 @@ export const HEADERS = {
   'X-RateLimit-Remaining': { description: 'Attempts left in the current window', schema: int },
   'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: int },
   ETag: { description: 'Validator of this representation: send it back as If-None-Match to get 304 when unchanged', schema: str },
+  'Content-Disposition': { description: 'The file name to save it as (`attachment; filename=…`)', schema: str },
   'Cache-Control': { description: 'How long and by whom the answer may be cached', schema: str },
   'Last-Modified': { description: 'When the file last changed', schema: str },
   'Accept-Ranges': { description: '`bytes`: Range requests are served', schema: str },

@@ -34,6 +34,9 @@ export const TAGS = [
   { name: 'encoding', description: 'Encoding state: encoder callbacks (signed) and the live status stream' },
   { name: 'delivery', description: 'Player configuration, subtitle tracks, chapters, oEmbed' },
   { name: 'media', description: 'Media files: signed (private videos) or public URLs handed out by the player configuration' },
+  { name: 'playlists', description: 'Playlists (public, password-protected, private) and their ordered videos; each user\'s favorites' },
+  { name: 'views', description: 'View counting, resume positions ("continue watching")' },
+  { name: 'statistics', description: 'Views per day and totals for editors (videos, channels, owners) and managers (platform); CSV export' },
 ];
 
 type Security = { [scheme: string]: string[] }[];

@@ -21,17 +21,18 @@ export function encodeCursor(key: unknown[]): string {
 /**
  * What each position of a cursor holds, checked to the database type it is
  * compared with (a value the column cannot hold would fail in SQL: a 500):
- * `id` a bigint key (1 … 2^53-1), `int` a PostgreSQL integer, `float` a finite
+ * `id` a bigint key (1 … 2^53-1), `int` a PostgreSQL integer, `count` a bigint counter (0 … 2^53-1), `float` a finite
  * float8, `string` text (≤ 1,000 characters, no NUL), `timestamp` an ISO 8601
  * UTC instant that is a real date (years 1–9999).
  */
-export type CursorPart = 'id' | 'int' | 'float' | 'string' | 'timestamp';
+export type CursorPart = 'id' | 'int' | 'count' | 'float' | 'string' | 'timestamp';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 function validPart(kind: CursorPart, v: unknown): boolean {
   switch (kind) {
     case 'id': return Number.isSafeInteger(v) && (v as number) >= 1;
+    case 'count': return Number.isSafeInteger(v) && (v as number) >= 0;
     case 'int': return Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31;
     case 'float': return typeof v === 'number' && Number.isFinite(v);
     case 'string': return typeof v === 'string' && v.length <= 1000 && !v.includes('\u0000');

@@ -44,7 +44,7 @@ export async function resolveGrants(app: FastifyInstance, request: FastifyReques
 }
 
 /** Identifies one setting of a video's password (not the password: a digest of its salted hash). */
-const passwordFingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
+export const passwordFingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22);
 
 /** The stored form of the private-link token a request carries, if it carries one (not an unlock JWT). */
 export function privateLinkHash(request: FastifyRequest): string | null {

@@ -18,6 +18,8 @@ const SORT_COLUMNS = {
   date_added: { column: 'v.date_added', kind: 'timestamp' },
   title: { column: 'v.title', kind: 'string' },
   duration: { column: 'v.duration', kind: 'int' },
+  views: { column: 'vc.views', kind: 'count' },
+  recent_views: { column: 'vc.recent_views', kind: 'count' },
 } as const;
 
 export async function listVideos(
@@ -35,7 +37,7 @@ export async function listVideos(
     : undefined;
   const rank = tsquery ? sql<number>`ts_rank(v.search_vector, ${tsquery})::float8` : sql<number>`0::float8`;
 
-  let query = selectVideos(db).select(rank.as('rank')).where(listableVideos(viewer));
+  let query = selectVideos(db, viewer).select(rank.as('rank')).select('vc.recent_views').where(listableVideos(viewer));
   if (scope.editableBy !== undefined) {
     const me = scope.editableBy;
     query = query.where((eb) => eb.or([
@@ -94,7 +96,8 @@ export async function listVideos(
   const page = pageOf(rows, limit, (r) => {
     if (sort === 'relevance') return [r.rank, r.id];
     const key = sort.replace(/^-/, '');
-    const value = key === 'date_added' ? new Date(r.date_added).toISOString() : key === 'title' ? r.title : r.duration;
+    const value = key === 'date_added' ? new Date(r.date_added).toISOString() : key === 'title' ? r.title
+      : key === 'views' ? Number(r.views) : key === 'recent_views' ? Number(r.recent_views) : r.duration;
     return [value, r.id];
   });
   return { items: page.items.map((r) => videoJson(r, viewer, media)), meta: page.meta };

@@ -11,11 +11,20 @@ type Db = Kysely<Database> | Transaction<Database>;
 interface PersonJson { id: number; username: string; first_name: string; last_name: string }
 interface RefJson { id: number; slug: string; title: string }
 
-export function selectVideos(db: Db) {
+/**
+ * Videos with everything their JSON shows. With a signed-in viewer, also
+ * whether it is one of their favorites (`is_favorite`; null otherwise).
+ */
+export function selectVideos(db: Db, viewer: Viewer = null) {
   return db
     .selectFrom('videos as v')
     .innerJoin('users as o', 'o.id', 'v.owner_id')
+    .innerJoin('video_view_counts as vc', 'vc.video_id', 'v.id')
     .select([
+      sql<string | number>`vc.views`.as('views'),
+      (viewer
+        ? sql<boolean | null>`exists (select 1 from playlist_items fi join playlists fp on fp.id = fi.playlist_id where fi.video_id = v.id and fp.owner_id = ${viewer.id} and fp.is_favorites)`
+        : sql<boolean | null>`null::boolean`).as('is_favorite'),
       'v.id', 'v.slug', 'v.title', 'v.description', 'v.owner_id', 'v.date_added', 'v.date_evt', 'v.duration',
       'v.is_draft', 'v.is_restricted', 'v.allow_downloading', 'v.is_360', 'v.licence', 'v.main_lang', 'v.cursus',
       'v.thumbnail_url', 'v.encoding_status', 'v.encoding_progress', 'v.encoding_error_code', 'v.encoding_error_message',
@@ -85,6 +94,8 @@ export function videoJson(row: VideoRow, viewer: Viewer, media: MediaUrlFactory,
     },
     can_edit: canEdit(viewer, facts),
     can_delete: canDelete(viewer, facts),
+    views: Number(row.views),
+    ...(row.is_favorite === null ? {} : { is_favorite: row.is_favorite }),
     updated_at: new Date(row.updated_at).toISOString(),
   };
 }
@@ -93,8 +104,8 @@ export function videoJson(row: VideoRow, viewer: Viewer, media: MediaUrlFactory,
  * A video by id ("42"), slug ("0042-intro"), or a V4-style slug whose title
  * part changed ("0042-old-title" → id 42), deleted ones excluded.
  */
-export async function videoByRef(db: Db, ref: string): Promise<VideoRow | undefined> {
-  const base = () => selectVideos(db).where('v.deleted_at', 'is', null);
+export async function videoByRef(db: Db, ref: string, viewer: Viewer = null): Promise<VideoRow | undefined> {
+  const base = () => selectVideos(db, viewer).where('v.deleted_at', 'is', null);
   if (/^\d{1,15}$/.test(ref)) return base().where('v.id', '=', Number(ref)).executeTakeFirst();
   const exact = await base().where('v.slug', '=', ref).executeTakeFirst();
   if (exact) return exact;

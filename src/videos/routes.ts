@@ -25,7 +25,7 @@ const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery
  * revealed). Returns the row and the request's grants for it.
  */
 export async function visibleVideo(app: FastifyInstance, request: FastifyRequest, ref: string) {
-  const row = await videoByRef(app.dbh.db, ref);
+  const row = await videoByRef(app.dbh.db, ref, request.principal);
   if (!row) throw notFound('No such video');
   const grants = await resolveGrants(app, request, row.id);
   if (!canSee(request.principal, factsOf(row), grants)) throw notFound('No such video');
@@ -75,7 +75,7 @@ export async function videoRoutes(app: FastifyInstance) {
     const viewer = requireUser(request);
     if (!canUpload(viewer, null, { staffOnly: app.config.UPLOAD_STAFF_ONLY })) throw forbidden('Only staff can add videos on this platform');
     const id = await db().transaction().execute((tx) => saveVideo(tx, viewer, request.body as VideoWrite & { title: string }, null));
-    const row = (await videoByRef(db(), String(id)))!;
+    const row = (await videoByRef(db(), String(id), viewer))!;
     reply.code(201).header('location', `/api/v1/videos/${row.slug}`);
     return ok(videoJson(row, viewer, mediaUrlFactory(app)));
   });
@@ -108,7 +108,7 @@ export async function videoRoutes(app: FastifyInstance) {
     }
     await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
     app.encodingBus.touch(row.id); // who may see it may have changed: live streams are re-checked now
-    return ok(videoJson((await videoByRef(db(), String(row.id)))!, viewer, mediaUrlFactory(app)));
+    return ok(videoJson((await videoByRef(db(), String(row.id), viewer))!, viewer, mediaUrlFactory(app)));
   };
 
   app.patch('/api/v1/videos/:ref', {

@@ -46,6 +46,8 @@ export const Video = model('Video', Type.Object({
   encoding: Encoding,
   can_edit: Type.Boolean(),
   can_delete: Type.Boolean(),
+  views: Type.Integer({ minimum: 0, description: 'Views counted (one per viewer per VIEW_DEDUP_WINDOW_S, robots ignored); written every VIEW_FLUSH_INTERVAL_MS' }),
+  is_favorite: Type.Optional(Type.Boolean({ description: 'One of the caller\'s favorites (signed-in callers only)' })),
   updated_at: Type.String({ format: 'date-time' }),
 }));
 
@@ -83,7 +85,7 @@ export const VideoCreate = model('VideoCreate', Type.Object({ title: fields.titl
 export const VideoPatch = model('VideoPatch', Type.Object(optional(ALL), { additionalProperties: false }));
 export type VideoWrite = import('typebox').Static<typeof VideoPatch>;
 
-export const SORTS = ['-date_added', 'date_added', 'title', '-title', 'duration', '-duration', 'relevance'] as const;
+export const SORTS = ['-date_added', 'date_added', 'title', '-title', 'duration', '-duration', '-views', 'views', '-recent_views', 'relevance'] as const;
 export const VideoListQuery = Type.Object({
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (French and English stemming, accents folded)' })),
   owner: Type.Optional(Username),
@@ -94,7 +96,7 @@ export const VideoListQuery = Type.Object({
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
   date_from: Type.Optional(Type.String({ format: 'date', description: 'date_added on or after' })),
   date_to: Type.Optional(Type.String({ format: 'date', description: 'date_added on or before' })),
-  sort: Type.Optional(Type.Union(SORTS.map((s) => Type.Literal(s)), { description: 'Default: relevance with q, else -date_added' })),
+  sort: Type.Optional(Type.Union(SORTS.map((s) => Type.Literal(s)), { description: 'Default: relevance with q, else -date_added. -recent_views: views of the last VIEWS_RECENT_DAYS days' })),
 });
 
 export const VideoRefParams = Type.Object({

@@ -10,6 +10,9 @@ import type { VideoChaptersTable, VideoTracksTable } from '../../delivery/tables
 import type { VideoAccessTokensTable, VideoLinkTables, VideosTable } from '../../videos/tables.ts';
 import type { RunnerTasksTable } from '../../runner/tables.ts';
 import type { MigrationMapTable } from '../../migration/tables.ts';
+import type { PlaylistTables } from '../../playlists/tables.ts';
+import type { ViewTables } from '../../views/tables.ts';
+import type { PositionTables } from '../../positions/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -18,7 +21,7 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>;
 }
 
-export interface Database extends VideoLinkTables, ChannelLinkTables {
+export interface Database extends VideoLinkTables, ChannelLinkTables, PlaylistTables, ViewTables, PositionTables {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
   access_groups: AccessGroupsTable;

@@ -8,8 +8,10 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 
 const RAW_WRITE = /^\s*(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+"?(\w+)|^\s*with\b/i; // a raw CTE may write: counted as a write to an unknown table
 
-/** Tables no answer shows (bookkeeping of encoders, uploads, tokens): writing them drops nothing. */
-const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uploads', 'runner_tasks', 'refresh_tokens', 'migration_map', 'schema_migrations']);
+/** Tables no cached answer shows (bookkeeping of encoders, uploads, tokens…): writing them drops nothing. */
+const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uploads', 'runner_tasks', 'refresh_tokens', 'migration_map', 'schema_migrations',
+  // Views are counted in video_view_counts (shown); their marks, daily series and resume positions are read uncached.
+  'view_marks', 'video_views_daily', 'video_positions']);
 
 type Node = { kind: string; [key: string]: any };
 

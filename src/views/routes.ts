@@ -1,0 +1,54 @@
+// POST /videos/{ref}/views: one view, anonymous or signed in (see
+// recorder.ts for batching, de-duplication and what is stored).
+import type { FastifyInstance } from 'fastify';
+import { isbot } from 'isbot';
+import Type, { type Static } from 'typebox';
+import { Envelope, ok } from '../core/envelope.ts';
+import { AppError, notFound } from '../core/errors.ts';
+import { model } from '../core/openapi-models.ts';
+import { OPTIONAL_AUTH } from '../core/openapi.ts';
+import { canSee, canWatch } from '../policy/video-policy.ts';
+import { requestVideoToken, resolveGrants } from '../videos/access.ts';
+import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
+import type { ViewRecorder } from './recorder.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** View counting (made by the app: its stop is ordered before the database closes). */
+    views: ViewRecorder;
+  }
+}
+
+const ViewReceipt = model('ViewReceipt', Type.Object({
+  accepted: Type.Boolean({ description: 'The view will be counted (unless another API node counted this viewer within the window)' }),
+  reason: Type.Union([Type.Literal('bot'), Type.Literal('duplicate'), Type.Null()], {
+    description: 'Why it is not counted: a known robot (by its user agent), or already counted for this viewer within VIEW_DEDUP_WINDOW_S',
+  }),
+}));
+
+export async function viewRoutes(app: FastifyInstance) {
+  const recorder = app.views;
+  recorder.start();
+
+  app.post('/api/v1/videos/:ref/views', {
+    schema: {
+      operationId: 'registerView', errors: ['not_found', 'password_required'], tags: ['views'],
+      summary: 'Register a view (anonymous or signed in): one per viewer per video per window, robots ignored; counted within VIEW_FLUSH_INTERVAL_MS',
+      security: OPTIONAL_AUTH, params: VideoRefParams, querystring: VideoAccessQuery, optionalBody: true,
+      response: { 202: Envelope(ViewReceipt) },
+    },
+  }, async (request, reply) => {
+    const { ref } = request.params as Static<typeof VideoRefParams>;
+    const video = await app.videoFacts(ref);
+    const viewer = request.principal;
+    const grants = video && requestVideoToken(request) ? await resolveGrants(app, request, video.id) : {};
+    if (!video || !canSee(viewer, video.facts, grants)) throw notFound('No such video');
+    if (!canWatch(viewer, video.facts, grants)) throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
+    reply.code(202);
+    const agent = request.headers['user-agent'] ?? '';
+    if (isbot(agent)) return ok({ accepted: false, reason: 'bot' as const });
+    const who = viewer ? `u${viewer.id}` : `a${request.ip}\u0000${agent}`;
+    const result = recorder.register(video.id, who);
+    return ok(result === 'accepted' ? { accepted: true, reason: null } : { accepted: false, reason: 'duplicate' as const });
+  });
+}
