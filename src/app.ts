@@ -157,8 +157,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     warn: (msg, err) => app.log.warn({ err }, msg),
   });
   app.decorate('views', views);
-  // Accepted views are written before the database closes.
-  app.addHook('onClose', async () => views.stop().catch(() => {}));
   // Registered after the queue's hook: the database closes last.
   app.addHook('onClose', async () => {
     if (!options.database) await dbh.close();

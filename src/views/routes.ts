@@ -29,6 +29,8 @@ const ViewReceipt = model('ViewReceipt', Type.Object({
 export async function viewRoutes(app: FastifyInstance) {
   const recorder = app.views;
   recorder.start();
+  // A plugin's onClose hooks run before the root's: the accepted views are written before the database closes.
+  app.addHook('onClose', async () => recorder.stop().catch(() => {}));
 
   app.post('/api/v1/videos/:ref/views', {
     schema: {
