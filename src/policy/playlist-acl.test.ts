@@ -112,7 +112,7 @@ describe('ACL matrix through playlists', () => {
     const unlock = await t.request('POST', `/api/v1/playlists/${slug}/unlock`, { json: { password: 'open sesame' } });
     const token = unlock.body.data.token;
     const video = videos.get('public+password')!;
-    for (const h of [{ 'x-video-token': token }, { 'x-playlist-token': token }]) {
+    for (const h of [{ 'x-video-token': token }, { 'x-playlist-token': token }] as Record<string, string>[]) {
       const config = await t.request('GET', `/api/v1/videos/${video}/config`, { headers: h });
       assert.equal(config.status, 403);
       assert.equal(config.body.errors[0].code, 'password_required');
