@@ -10,8 +10,9 @@ const RESOURCES: Record<string, { path: string; key: string; sorts?: string[] }>
   channels: { path: '/channels', key: 'slug' },
   types: { path: '/types', key: 'slug' },
   disciplines: { path: '/disciplines', key: 'slug' },
-  videos: { path: '/videos', key: 'id', sorts: ['date_added', 'title', 'duration'] },
+  videos: { path: '/videos', key: 'id', sorts: ['date_added', 'title', 'duration', 'views'] },
   jobs: { path: '/encoding/jobs', key: 'job_id' },
+  playlists: { path: '/playlists', key: 'id', sorts: ['title'] },
 };
 
 const conf = (resource: string) => {

@@ -69,7 +69,7 @@ export const disciplines = titled();
 export const VideoList = () => (
   <List filters={search} sort={{ field: 'date_added', order: 'DESC' }}><Datagrid rowClick="edit" bulkActionButtons={false}>
     <NumberField source="id" /><TextField source="title" /><TextField source="owner.username" label="owner" />
-    <TextField source="encoding.status" label="encoding" /><BooleanField source="is_draft" /><DateField source="date_added" /><EditButton />
+    <TextField source="encoding.status" label="encoding" /><BooleanField source="is_draft" /><NumberField source="views" /><DateField source="date_added" /><EditButton />
   </Datagrid></List>
 );
 // The owner travels as a username (the API's write format); the JSON shows a person.

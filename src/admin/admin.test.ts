@@ -59,7 +59,7 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
 
   it('an admin creates a channel, renames a video, retries a failed job', { timeout: 90_000 }, async () => {
     const { context, page } = await signIn('admin');
-    await page.waitForURL(/#\/videos/, { timeout: 20_000 });
+    await page.locator('[data-testid="platform-figures"]').waitFor({ timeout: 20_000 }); // the dashboard: home after sign-in
 
     await page.goto(`${t.url}/admin/#/channels/create`);
     await page.locator('input[name="title"]').fill('Physique quantique');
@@ -105,6 +105,20 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
     assert.ok(statSync(SCREENSHOT).size > 10_000, 'a screenshot of the jobs page');
     await page.getByRole('row').filter({ hasText: 'ffmpeg_failed' }).getByRole('button', { name: 'Retry' }).click();
     await expectEventually(async () => (await t.request('GET', `/api/v1/videos/${failed.slug}`, { headers: teacher.auth })).body.data.encoding.status === 'queued');
+    await context.close();
+  });
+
+  it('a manager reads the platform statistics and promotes a playlist', { timeout: 60_000 }, async () => {
+    const playlist = (await t.request('POST', '/api/v1/playlists', { headers: teacher.auth, json: { title: 'Best of physics', visibility: 'public' } })).body.data;
+    const { context, page } = await signIn('admin');
+    const videos = page.locator('[data-figure="videos"]');
+    await videos.waitFor({ timeout: 20_000 });
+    const platform = (await t.request('GET', '/api/v1/statistics', { headers: admin.auth })).body.data;
+    assert.equal(await videos.textContent(), platform.videos.toLocaleString('en-US'));
+    assert.equal(await page.locator('a[href="/api/v1/statistics?format=csv"]').count(), 1, 'the CSV export');
+    await page.goto(`${t.url}/admin/#/playlists`);
+    await page.getByRole('row').filter({ hasText: 'Best of physics' }).getByRole('button', { name: 'Promote' }).click();
+    await expectEventually(async () => (await t.request('GET', `/api/v1/playlists/${playlist.slug}`)).body.data.promoted === true);
     await context.close();
   });
 
