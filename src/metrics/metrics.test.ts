@@ -7,6 +7,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { tusUpload } from '../test-support/tus.ts';
 import { wavBuffer } from '../test-support/media.ts';
 import { createUser } from '../test-support/users.ts';
+import { markEncoded } from '../test-support/encoded.ts';
 
 const TOKEN = 'metrics-token-0123456789';
 
@@ -22,7 +23,7 @@ function series(text: string, name: string, labels: Record<string, string> = {})
 describe('metrics', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ env: { METRICS_TOKEN: TOKEN } });
+    t = await startTestApp({ env: { METRICS_TOKEN: TOKEN, VIEW_FLUSH_INTERVAL_MS: '60000' } });
   });
   after(() => t.close());
 
@@ -58,6 +59,16 @@ describe('metrics', () => {
     assert.equal(series(after, 'pod_videos_by_encoding_state', { state: 'ready' }), 0);
     assert.ok(series(after, 'pod_queue_jobs', { queue: 'video-encode', state: 'ready' }) !== undefined);
     assert.equal(series(after, 'pod_encoders_busy'), 0);
+  });
+
+  it('views accepted and not yet written', async () => {
+    const teacher = await createUser(t, 'viewed', { is_staff: true });
+    const video = (await t.request('POST', '/api/v1/videos', { headers: teacher.auth, json: { title: 'watched', is_draft: false } })).body.data;
+    await markEncoded(t, video.id);
+    for (const agent of ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Mozilla/5.0 (Macintosh) Safari/605.1.15']) await t.request('POST', `/api/v1/videos/${video.id}/views`, { headers: { 'user-agent': agent } });
+    assert.equal(series(await scrape(), 'pod_views_pending'), 2);
+    await t.app.views.flush();
+    assert.equal(series(await scrape(), 'pod_views_pending'), 0);
   });
 
   it('refuses a missing or wrong token with an enveloped 401', async () => {

@@ -63,6 +63,12 @@ async function metrics(app: FastifyInstance) {
       this.set(Number(row?.n ?? 0));
     },
   });
+  new Gauge({
+    name: 'pod_views_pending', help: 'Views this node accepted and has not written yet (they are written every VIEW_FLUSH_INTERVAL_MS)', registers: [registry],
+    collect() {
+      this.set(app.views.backlog);
+    },
+  });
 
   const token = app.config.METRICS_TOKEN ? Buffer.from(`Bearer ${app.config.METRICS_TOKEN}`) : undefined;
   app.get('/metrics', {
