@@ -97,15 +97,19 @@ create table video_positions (
 );
 create index video_positions_recent on video_positions (user_id, updated_at desc, video_id desc);
 
--- Read caches follow what listings and details show (see 0012): playlists,
--- their items (is_favorite is in the video JSON) and the view totals.
+-- Read caches follow what listings and details show (see 0012): playlists and
+-- their items (is_favorite is in the video JSON) are `catalog`; the view
+-- totals are `counts`, their own topic: written every few seconds under load,
+-- they drop the answers that show them, not what decides access.
 do $$
 declare
   t text;
 begin
-  foreach t in array array['playlists', 'playlist_editors', 'playlist_items', 'video_view_counts'] loop
+  foreach t in array array['playlists', 'playlist_editors', 'playlist_items'] loop
     execute format('create trigger %I after insert or update or delete or truncate on %I for each statement execute function pod_notify_change(%L)',
       t || '_notify_change', t, 'catalog');
   end loop;
 end
 $$;
+create trigger video_view_counts_notify_change after insert or update or delete or truncate on video_view_counts
+  for each statement execute function pod_notify_change('counts');

@@ -143,9 +143,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => jobs.stop());
   const changes = new ChangeFeed((msg, err) => app.log.warn({ err }, msg));
   // This node's own writes drop its caches at once (before commit); the commit's notification again.
-  dbh.writes.listener = (table) => changes.changed(table === 'auth_sessions' ? 'auth' : 'all');
+  dbh.writes.listener = (table) => changes.changed(table === 'auth_sessions' ? 'auth' : table === 'video_view_counts' ? 'counts' : 'all');
   app.decorate('changes', changes);
-  app.decorate('readCache', new ReadCache<CachedAnswer>(changes, 'catalog', {
+  app.decorate('readCache', new ReadCache<CachedAnswer>(changes, ['catalog', 'counts'], {
     maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000,
     maxBytes: config.READ_CACHE_MAX_MB * 1024 * 1024, sizeOf: (answer) => answer.body.length + 200,
   }));

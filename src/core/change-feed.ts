@@ -7,12 +7,17 @@
 // change could be missed. Reconnection moves every generation.
 import type { DatabaseHandle } from './db/engine.ts';
 
-export type Topic = 'catalog' | 'auth';
-const TOPICS: Topic[] = ['catalog', 'auth'];
+/**
+ * catalog: what listings, details and configurations show; auth: sessions;
+ * counts: the view totals (written every few seconds under load: what only
+ * shows them follows it, what decides access does not).
+ */
+export type Topic = 'catalog' | 'auth' | 'counts';
+const TOPICS: Topic[] = ['catalog', 'auth', 'counts'];
 export const CHANGES_CHANNEL = 'pod_changes';
 
 export class ChangeFeed {
-  private readonly generations: Record<Topic, number> = { catalog: 0, auth: 0 };
+  private readonly generations: Record<Topic, number> = { catalog: 0, auth: 0, counts: 0 };
   /** True while notifications are being received: caches may serve. */
   live = false;
   private stopped = false;

@@ -1,5 +1,5 @@
 // A bounded in-memory cache of computed answers, exact under writes: an entry
-// serves only while its topic's generation (core/change-feed.ts) is the one it
+// serves only while its topics' generations (core/change-feed.ts) are the ones it
 // was computed under, and for at most `ttlMs` (signed URLs inside an answer
 // age). A computation that overlaps a change is not kept. Concurrent misses of
 // one key share one computation (a whole amphitheatre opening the same video
@@ -41,19 +41,19 @@ export class ReadCache<V> {
   private readonly inFlight = new Map<string, { generation: number; promise: Promise<V> }>();
   readonly stats: ReadCacheStats = { hits: 0, misses: 0, entries: 0, bytes: 0 };
   private readonly feed: ChangeFeed;
-  private readonly topic: Topic;
+  private readonly topics: readonly Topic[];
   private readonly options: ReadCacheOptions<V>;
 
-  constructor(feed: ChangeFeed, topic: Topic, options: ReadCacheOptions<V>) {
+  constructor(feed: ChangeFeed, topics: Topic | readonly Topic[], options: ReadCacheOptions<V>) {
     this.feed = feed;
-    this.topic = topic;
+    this.topics = typeof topics === 'string' ? [topics] : topics;
     this.options = options;
   }
 
   async get(key: string, compute: () => Promise<V>): Promise<V> {
     const { ttlMs } = this.options;
     if (!this.feed.live || this.options.maxEntries <= 0) return compute();
-    const generation = this.feed.generation(this.topic);
+    const generation = this.generation();
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.generation === generation && hit.expires > now) {
@@ -71,7 +71,7 @@ export class ReadCache<V> {
     try {
       const value = await promise;
       // Kept only if nothing changed while it was computed (it may predate the change).
-      if (this.feed.live && this.feed.generation(this.topic) === generation && ttlMs > 0) {
+      if (this.feed.live && this.generation() === generation && ttlMs > 0) {
         this.remove(key);
         const bytes = this.options.sizeOf?.(value) ?? 0;
         this.entries.set(key, { value, generation, expires: now + ttlMs, bytes });
@@ -84,6 +84,13 @@ export class ReadCache<V> {
       if (this.inFlight.get(key)?.promise === promise) this.inFlight.delete(key);
       this.stats.entries = this.entries.size;
     }
+  }
+
+  /** The sum of its topics' generations: each only grows, so the sum moves whenever one does. */
+  private generation(): number {
+    let sum = 0;
+    for (const t of this.topics) sum += this.feed.generation(t);
+    return sum;
   }
 
   private remove(key: string) {

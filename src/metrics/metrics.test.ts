@@ -66,7 +66,9 @@ describe('metrics', () => {
     const video = (await t.request('POST', '/api/v1/videos', { headers: teacher.auth, json: { title: 'watched', is_draft: false } })).body.data;
     await markEncoded(t, video.id);
     for (const agent of ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Mozilla/5.0 (Macintosh) Safari/605.1.15']) await t.request('POST', `/api/v1/videos/${video.id}/views`, { headers: { 'user-agent': agent } });
-    assert.equal(series(await scrape(), 'pod_views_pending'), 2);
+    const scraped = await scrape();
+    assert.equal(series(scraped, 'pod_views_pending'), 2);
+    assert.equal(series(scraped, 'pod_views_accepted_total'), 2);
     await t.app.views.flush();
     assert.equal(series(await scrape(), 'pod_views_pending'), 0);
   });

@@ -63,6 +63,13 @@ async function metrics(app: FastifyInstance) {
       this.set(Number(row?.n ?? 0));
     },
   });
+  new Counter({
+    name: 'pod_views_accepted_total', help: 'Views this node accepted (each counted in the database once written, unless another node counted the viewer)', registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(app.views.acceptedTotal);
+    },
+  });
   new Gauge({
     name: 'pod_views_pending', help: 'Views this node accepted and has not written yet (they are written every VIEW_FLUSH_INTERVAL_MS)', registers: [registry],
     collect() {

@@ -47,6 +47,9 @@ export class ViewRecorder {
   /** The clock views are counted by (statistics' "today" follows it). */
   now(): Date { return this.opts.now(); }
 
+  /** Views this node accepted since it started (metrics: what the database must have counted, after a flush). */
+  acceptedTotal = 0;
+
   /** Views accepted and not yet written (metrics, tests). */
   get backlog() { return this.pending.size; }
 
@@ -89,6 +92,7 @@ export class ViewRecorder {
       if (same) same.n++;
       else this.pending.set(mark, { videoId, key, at, n: 1 });
     }
+    this.acceptedTotal++;
     return 'accepted';
   }
 
@@ -144,7 +148,7 @@ export class ViewRecorder {
             where view_marks.counted_at <= excluded.counted_at - make_interval(secs => ${windowS}::int)
           returning video_id, counted_at, 1::bigint as n)`
       : sql`counted as (select video_id, at as counted_at, n from incoming)`;
-    const result = await sql<{ counted: string | number | null }>`
+    const result = await sql<{ counted: string | number | null }>`/* writes: video_view_counts */
       with incoming as materialized (
         select i.video_id, i.viewer_key, i.at, i.n
         from unnest(${ids}::bigint[], ${keys}::bytea[], ${ats}::timestamptz[], ${ns}::bigint[]) as i(video_id, viewer_key, at, n)
@@ -192,9 +196,9 @@ export class ViewRecorder {
     await sql`delete from view_marks where counted_at < ${now}::timestamptz - make_interval(secs => ${windowS}::int)`.execute(this.dbh.db);
     const recent = sql`select video_id, sum(views)::bigint as n from video_views_daily
       where day > (${now}::timestamptz at time zone ${timeZone})::date - ${recentDays}::int group by video_id`;
-    await sql`with s as (${recent}) update video_view_counts c set recent_views = s.n from s
+    await sql`/* writes: video_view_counts */ with s as (${recent}) update video_view_counts c set recent_views = s.n from s
       where c.video_id = s.video_id and c.recent_views <> s.n`.execute(this.dbh.db);
-    await sql`with s as (${recent}) update video_view_counts c set recent_views = 0
+    await sql`/* writes: video_view_counts */ with s as (${recent}) update video_view_counts c set recent_views = 0
       where c.recent_views <> 0 and not exists (select 1 from s where s.video_id = c.video_id)`.execute(this.dbh.db);
   }
 }

@@ -6,7 +6,9 @@
 // other API nodes.
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 
-const RAW_WRITE = /^\s*(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+"?(\w+)|^\s*with\b/i; // a raw CTE may write: counted as a write to an unknown table
+// A raw statement names the table it writes by its first words, or in a leading `/* writes: table */`
+// comment (a CTE); another raw CTE may write: counted as a write to an unknown table.
+const RAW_WRITE = /^\s*(?:\/\*\s*writes:\s*(\w+)\s*\*\/|(?:insert\s+into|update|delete\s+from|merge\s+into|truncate(?:\s+table)?)\s+"?(\w+)|with\b)/i;
 
 /** Tables no cached answer shows (bookkeeping of encoders, uploads, tokens…): writing them drops nothing. */
 const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uploads', 'runner_tasks', 'refresh_tokens', 'migration_map', 'schema_migrations',
@@ -30,7 +32,7 @@ function targetTable(node: Node): string | undefined {
     case 'MergeQueryNode': return name(node.into);
     case 'RawNode': {
       const m = RAW_WRITE.exec((node.sqlFragments as string[]).join('?'));
-      return m ? (m[1] ?? '*') : undefined;
+      return m ? (m[1] ?? m[2] ?? '*') : undefined;
     }
     default: return undefined;
   }
