@@ -12,7 +12,7 @@
 // id, the client address and the user agent when anonymous. Neither address
 // nor agent nor user id is stored, the hash differs per video (no linking
 // across videos), and a mark is deleted once older than the window.
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../core/db/engine.ts';
 
@@ -41,7 +41,8 @@ export class ViewRecorder {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<number> = Promise.resolve(0);
   private lastMaintenance = 0;
-  private keyBytes: Buffer | undefined;
+  /** A KeyObject: HMAC with a Buffer key imports it at every call (16 µs here, 3 µs with the object). */
+  private hmacKey: KeyObject | undefined;
   private readonly dbh: DatabaseHandle;
   private readonly opts: ViewRecorderOptions;
   /** The clock views are counted by (statistics' "today" follows it). */
@@ -71,7 +72,7 @@ export class ViewRecorder {
 
   /** The viewer's mark for this video (see the privacy note above). */
   viewerKey(videoId: number, viewer: string): Buffer {
-    return createHmac('sha256', this.keyBytes ??= this.opts.key()).update(`${videoId}\u0000${viewer}`).digest().subarray(0, 16);
+    return createHmac('sha256', this.hmacKey ??= createSecretKey(this.opts.key())).update(`${videoId}\u0000${viewer}`).digest().subarray(0, 16);
   }
 
   /** Accepts a view; 'duplicate' when this node already counted this viewer within the window. */
@@ -112,7 +113,8 @@ export class ViewRecorder {
   private async write(): Promise<number> {
     await this.maintainIfDue();
     if (this.pending.size === 0) return 0;
-    const batch = [...this.pending.values()].sort((a, b) => a.videoId - b.videoId || Buffer.compare(a.key, b.key));
+    // (The statement takes its rows in (video, key) order itself.)
+    const batch = [...this.pending.values()];
     this.pending = new Map();
     try {
       return await this.writeBatch(batch);

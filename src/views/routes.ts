@@ -26,6 +26,13 @@ const ViewReceipt = model('ViewReceipt', Type.Object({
   }),
 }));
 
+/** The three answers, serialized once (this is the hottest route: no per-request JSON). */
+const RECEIPTS = {
+  accepted: Buffer.from(JSON.stringify(ok({ accepted: true, reason: null }))),
+  duplicate: Buffer.from(JSON.stringify(ok({ accepted: false, reason: 'duplicate' }))),
+  bot: Buffer.from(JSON.stringify(ok({ accepted: false, reason: 'bot' }))),
+};
+
 export async function viewRoutes(app: FastifyInstance) {
   const recorder = app.views;
   recorder.start();
@@ -46,11 +53,8 @@ export async function viewRoutes(app: FastifyInstance) {
     const grants = video && requestVideoToken(request) ? await resolveGrants(app, request, video.id) : {};
     if (!video || !canSee(viewer, video.facts, grants)) throw notFound('No such video');
     if (!canWatch(viewer, video.facts, grants)) throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
-    reply.code(202);
     const agent = request.headers['user-agent'] ?? '';
-    if (isbot(agent)) return ok({ accepted: false, reason: 'bot' as const });
-    const who = viewer ? `u${viewer.id}` : `a${request.ip}\u0000${agent}`;
-    const result = recorder.register(video.id, who);
-    return ok(result === 'accepted' ? { accepted: true, reason: null } : { accepted: false, reason: 'duplicate' as const });
+    const receipt = isbot(agent) ? 'bot' : recorder.register(video.id, viewer ? `u${viewer.id}` : `a${request.ip}\u0000${agent}`);
+    return reply.code(202).type('application/json; charset=utf-8').send(RECEIPTS[receipt]);
   });
 }
