@@ -85,14 +85,15 @@ const client = new pg.Client({ connectionString: db.url });
 try {
   const handle = await openDatabase(loadConfig({ DATABASE_URL: db.url }));
   await migrate(handle);
-  await seed(handle, { videos: size, users: 500, search: false });
+  // The seed makes about half its videos open to anonymous viewers: twice as many, to spread views over `size`.
+  await seed(handle, { videos: 2 * size, users: 500, search: false });
   await handle.close();
   await client.connect();
   // The videos anonymous viewers may watch (the seed makes some drafts, restricted or protected).
   const open = (await client.query<{ id: string }>(`select id from videos where ready_at is not null and not is_draft and not is_restricted
     and not has_groups and password_hash is null and deleted_at is null order by id`)).rows.map((r) => Number(r.id));
   const spread = open.slice(0, size);
-  console.error(`seeded ${size} videos, ${open.length} open to anonymous viewers; ${spread.length} take views`);
+  console.error(`seeded ${2 * size} videos, ${open.length} open to anonymous viewers; ${spread.length} take views`);
 
   const api = await startServer(main, {
     DATABASE_URL: db.url, LOG_LEVEL: 'warn', NODE_ENV: 'production', DATABASE_POOL_MAX: '10',
