@@ -17,8 +17,10 @@ declare module 'fastify' {
 
 /** Decorates the app with `videoFacts` (made at start: every capability may ask it). */
 export function installVideoFacts(app: FastifyInstance) {
+  // Exact under changes like the answers; facts hold no signed URL that ages, so the TTL is only a
+  // safety net (READ_CACHE_TTL_S made 10,000 videos miss every 30 s: a query each under view load).
   const cache = new ReadCache<VideoFactsEntry | undefined>(app.changes, 'catalog', {
-    maxEntries: app.config.READ_CACHE_ENTRIES, ttlMs: app.config.READ_CACHE_TTL_S * 1000,
+    maxEntries: app.config.READ_CACHE_ENTRIES, ttlMs: app.config.READ_CACHE_TTL_S > 0 ? 600_000 : 0,
   });
   const load = async (ref: string): Promise<VideoFactsEntry | undefined> => {
     const numeric = /^\d{1,15}$/.test(ref);
