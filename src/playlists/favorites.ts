@@ -11,14 +11,9 @@ import { notFound } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { PageMeta, PageQuery } from '../core/pagination.ts';
 import { VideoRefParams } from '../videos/schemas.ts';
-import { addItem, listItems, moveItem, removeItem } from './items.ts';
-import { videoForItem } from './routes.ts';
-import { ItemMove, ItemPosition, PlaylistItem } from './schemas.ts';
+import { addItem, listItems, moveItem, removeItem, videoForItem } from './items.ts';
+import { ItemAdd, ItemMove, ItemPosition, PlaylistItem } from './schemas.ts';
 
-const FavoriteAdd = Type.Object({
-  video: Type.String({ minLength: 1, maxLength: 300, pattern: '^[\\w-]+$', description: 'Video id or slug' }),
-  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Where to insert it (default: at the end)' })),
-}, { additionalProperties: false });
 const FavoritesMeta = Type.Object({ ...PageMeta.properties, total: Type.Integer({ minimum: 0 }) });
 
 export async function favoriteRoutes(app: FastifyInstance) {
@@ -50,11 +45,11 @@ export async function favoriteRoutes(app: FastifyInstance) {
   app.post('/api/v1/favorites', {
     schema: {
       operationId: 'addFavorite', errors: ['not_found', 'already_in_playlist', 'playlist_full'], tags: ['playlists'], security: AUTHENTICATED,
-      summary: 'Add a video I may see to my favorites', body: FavoriteAdd, response: { 201: Envelope(ItemPosition) },
+      summary: 'Add a video I may see to my favorites', body: ItemAdd, response: { 201: Envelope(ItemPosition) },
     },
   }, async (request, reply) => {
     const viewer = requireUser(request);
-    const body = request.body as Static<typeof FavoriteAdd>;
+    const body = request.body as Static<typeof ItemAdd>;
     const video = await videoForItem(app, viewer, body.video);
     const id = (await favoritesId(viewer, true))!;
     const position = await db().transaction().execute((tx) => addItem(tx, id, Number(video.id), body.position));

@@ -9,8 +9,8 @@ import type { Database } from '../core/db/database.ts';
 import { AppError, conflict, notFound } from '../core/errors.ts';
 import { decodeCursor, pageOf } from '../core/pagination.ts';
 import { mediaUrlFactory } from '../delivery/media-urls.ts';
-import { listableVideos } from '../policy/video-policy.ts';
-import { selectVideos, videoJson } from '../videos/queries.ts';
+import { canSee, listableVideos } from '../policy/video-policy.ts';
+import { factsOf, selectVideos, videoByRef, videoJson } from '../videos/queries.ts';
 
 type Tx = Transaction<Database>;
 
@@ -24,6 +24,13 @@ async function lockPlaylist(tx: Tx, playlistId: number): Promise<number> {
 }
 
 const touch = (tx: Tx, playlistId: number) => tx.updateTable('playlists').set({ updated_at: new Date() }).where('id', '=', playlistId).execute();
+
+/** A video an editor adds, removes or moves: one they may see (a playlist never reveals one it could not). */
+export async function videoForItem(app: FastifyInstance, viewer: Viewer, ref: string) {
+  const video = await videoByRef(app.dbh.db, ref, viewer);
+  if (!video || !canSee(viewer, factsOf(video))) throw notFound('No such video');
+  return video;
+}
 
 /** Inserts the video at `position` (default: last); 409 when it is there already or the playlist is full. */
 export async function addItem(tx: Tx, playlistId: number, videoId: number, position?: number): Promise<number> {

@@ -13,14 +13,12 @@ import { AppError, badRequest, forbidden, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { canAdministerPlaylist, canEditPlaylist, canOpenPlaylist, canPromotePlaylists, canSeePlaylist, listablePlaylists } from '../policy/playlist-policy.ts';
-import { canSee } from '../policy/video-policy.ts';
 import { userIdsByUsernames } from '../users/queries.ts';
-import { factsOf, videoByRef } from '../videos/queries.ts';
 import { visibleVideo } from '../videos/routes.ts';
 import { VideoRefParams } from '../videos/schemas.ts';
 import { videoSlug } from '../videos/write.ts';
 import { playlistUnlocked, signPlaylistUnlock } from './access.ts';
-import { addItem, listItems, moveItem, removeItem } from './items.ts';
+import { addItem, listItems, moveItem, removeItem, videoForItem } from './items.ts';
 import { playlistByRef, playlistFacts, playlistJson, selectPlaylists, type PlaylistRow } from './queries.ts';
 import {
   ItemAdd, ItemMove, PLAYLIST_SORTS, ItemPosition, Playlist, PlaylistCreate, PlaylistItem, PlaylistListQuery, PlaylistPatch, PlaylistRefParams,
@@ -46,13 +44,6 @@ async function editablePlaylist(app: FastifyInstance, request: FastifyRequest, r
   const row = await visiblePlaylist(app, request, ref);
   if (!canEditPlaylist(viewer, playlistFacts(row))) throw forbidden('Only the owner and editors of this playlist can change it');
   return { row, viewer };
-}
-
-/** A video the editor adds or moves: one they may see (a playlist never reveals one it could not). */
-export async function videoForItem(app: FastifyInstance, viewer: Viewer, ref: string) {
-  const video = await videoByRef(app.dbh.db, ref, viewer);
-  if (!video || !canSee(viewer, factsOf(video))) throw notFound('No such video');
-  return video;
 }
 
 async function saveFields(tx: Tx, viewer: Principal, body: PlaylistWrite, row: PlaylistRow | null): Promise<number> {

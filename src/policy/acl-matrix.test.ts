@@ -6,16 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { markEncoded } from '../test-support/encoded.ts';
-import { expected, KINDS, markdownTable, PATHS, ROLES, type Kind, type Role } from './acl-matrix.ts';
+import { expected, KIND_SETTINGS, KINDS, MATRIX_GROUP, markdownTable, PATHS, ROLES, type Kind, type Role } from './acl-matrix.ts';
 
-const SETTINGS: Record<Kind, Record<string, unknown>> = {
-  'public': { is_draft: false },
-  'public+password': { is_draft: false, password: 'sesame' },
-  'draft': { is_draft: true },
-  'restricted': { is_draft: false, is_restricted: true },
-  'restricted+groups': { is_draft: false, is_restricted: true, restrict_access_to_groups: ['MATRIX-G'] },
-  'restricted+password': { is_draft: false, is_restricted: true, password: 'sesame' },
-};
 const word = (k: Kind) => `zorglub${k.replace(/[^a-z]/g, '')}`;
 
 describe('ACL matrix', () => {
@@ -28,7 +20,7 @@ describe('ACL matrix', () => {
     const root = await createUser(t, 'root', { is_superuser: true });
     const owner = await createUser(t, 'owner', { is_staff: true });
     const addl = await createUser(t, 'coowner');
-    const member = await createUser(t, 'member', { groups: ['MATRIX-G'] });
+    const member = await createUser(t, 'member', { groups: [MATRIX_GROUP] });
     const stranger = await createUser(t, 'stranger');
     const staff = await createUser(t, 'teacher', { is_staff: true, affiliation: 'faculty' });
     const users: Partial<Record<Role, TestUser>> = {
@@ -41,7 +33,7 @@ describe('ACL matrix', () => {
     for (const kind of KINDS) {
       const created = await t.request('POST', '/api/v1/videos', {
         headers: owner.auth,
-        json: { title: `Cours ${word(kind)}`, additional_owners: ['coowner'], channels: ['matrix'], ...SETTINGS[kind] },
+        json: { title: `Cours ${word(kind)}`, additional_owners: ['coowner'], channels: ['matrix'], ...KIND_SETTINGS[kind] },
       });
       assert.equal(created.status, 201, created.text);
       const { id, slug } = created.body.data;

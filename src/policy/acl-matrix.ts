@@ -7,6 +7,18 @@ export const KINDS = ['public', 'public+password', 'draft', 'restricted', 'restr
 export const PATHS = ['list', 'search', 'channel listing', 'detail', 'player config', 'media file'] as const;
 
 export type Role = (typeof ROLES)[number];
+
+/** The access group of the restricted+groups kind. */
+export const MATRIX_GROUP = 'MATRIX-G';
+/** The video fields that make each kind (POST /videos). */
+export const KIND_SETTINGS: Record<(typeof KINDS)[number], Record<string, unknown>> = {
+  'public': { is_draft: false },
+  'public+password': { is_draft: false, password: 'sesame' },
+  'draft': { is_draft: true },
+  'restricted': { is_draft: false, is_restricted: true },
+  'restricted+groups': { is_draft: false, is_restricted: true, restrict_access_to_groups: [MATRIX_GROUP] },
+  'restricted+password': { is_draft: false, is_restricted: true, password: 'sesame' },
+};
 export type Kind = (typeof KINDS)[number];
 export type ReadPath = (typeof PATHS)[number];
 

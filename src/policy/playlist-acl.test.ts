@@ -8,16 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
 import { markEncoded } from '../test-support/encoded.ts';
-import { expected, KINDS, type Kind, type Outcome, type Role } from './acl-matrix.ts';
+import { expected, KIND_SETTINGS, KINDS, MATRIX_GROUP, type Kind, type Outcome, type Role } from './acl-matrix.ts';
 
-const SETTINGS: Record<Kind, Record<string, unknown>> = {
-  'public': { is_draft: false },
-  'public+password': { is_draft: false, password: 'sesame' },
-  'draft': { is_draft: true },
-  'restricted': { is_draft: false, is_restricted: true },
-  'restricted+groups': { is_draft: false, is_restricted: true, restrict_access_to_groups: ['PL-G'] },
-  'restricted+password': { is_draft: false, is_restricted: true, password: 'sesame' },
-};
 const VISIBILITIES = ['public', 'password', 'private'] as const;
 type Visibility = (typeof VISIBILITIES)[number];
 
@@ -43,13 +35,13 @@ describe('ACL matrix through playlists', () => {
     const users: Record<string, TestUser> = {
       'other user': await createUser(t, 'other'),
       'playlist owner': await createUser(t, 'plowner'),
-      'playlist editor': await createUser(t, 'pleditor', { groups: ['PL-G'] }),
+      'playlist editor': await createUser(t, 'pleditor', { groups: [MATRIX_GROUP] }),
       'video owner': await createUser(t, 'vowner', { is_staff: true }),
       'manager': await createUser(t, 'root', { is_superuser: true }),
     };
     for (const role of Object.keys(ROLES) as PlaylistRole[]) headers.set(role, users[role]?.auth ?? {});
     for (const kind of KINDS) {
-      const res = await t.request('POST', '/api/v1/videos', { headers: users['video owner']!.auth, json: { title: `Cours ${kind}`, ...SETTINGS[kind] } });
+      const res = await t.request('POST', '/api/v1/videos', { headers: users['video owner']!.auth, json: { title: `Cours ${kind}`, ...KIND_SETTINGS[kind] } });
       assert.equal(res.status, 201, res.text);
       await markEncoded(t, res.body.data.id);
       videos.set(kind, res.body.data.id);
