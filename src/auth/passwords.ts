@@ -1,6 +1,6 @@
 // Passwords are hashed with argon2id (memory-hard) through @node-rs/argon2,
 // with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane): ~30 ms here.
-import { pbkdf2, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { hash, verify } from '@node-rs/argon2';
 
@@ -23,7 +23,19 @@ export async function verifyPassword(storedHash: string | null | undefined, pass
     return false;
   }
   if (storedHash.startsWith('pbkdf2_sha256$')) return verifyDjangoPbkdf2(storedHash, password);
+  if (storedHash.startsWith(V4_SHA256)) return verifyV4Sha256(storedHash, password);
   return verify(storedHash, password).catch(() => false);
+}
+
+/**
+ * Pod V4 keeps playlist passwords as an unsalted SHA-256 (hex): imported as
+ * `v4sha256$<hex>`, checked as such until the playlist's password is set again.
+ */
+export const V4_SHA256 = 'v4sha256$';
+function verifyV4Sha256(storedHash: string, password: string): boolean {
+  const expected = Buffer.from(storedHash.slice(V4_SHA256.length), 'hex');
+  const given = createHash('sha256').update(password).digest();
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 /** A hash in Django's format (kept from a Pod V4 import until the user next signs in): rehash it. */

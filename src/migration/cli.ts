@@ -1,4 +1,4 @@
-// `npm run import-v4 -- --dump <dumpdata.json> --media <V4 MEDIA_ROOT> [--dry-run] [--resume] [--only people,taxonomy,videos]
+// `npm run import-v4 -- --dump <dumpdata.json> --media <V4 MEDIA_ROOT> [--dry-run] [--resume] [--only people,taxonomy,videos,playlists]
 //   [--old-secret-key <V4 SECRET_KEY>] [--report <file.json>] [--work-dir <dir>]`
 // Imports a Pod V4 instance (docs/migrating-from-v4.md). Safe to run again:
 // what was imported is skipped; an interrupted run continues with --resume.
@@ -21,12 +21,12 @@ const { values } = parseArgs({
   },
 });
 if (!values.dump || !values.media) {
-  console.error('usage: npm run import-v4 -- --dump <dumpdata.json> --media <V4 MEDIA_ROOT> [--dry-run] [--resume] [--only people,taxonomy,videos] [--old-secret-key KEY] [--report FILE]');
+  console.error('usage: npm run import-v4 -- --dump <dumpdata.json> --media <V4 MEDIA_ROOT> [--dry-run] [--resume] [--only people,taxonomy,videos,playlists] [--old-secret-key KEY] [--report FILE]');
   process.exit(64);
 }
-const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) as ('people' | 'taxonomy' | 'videos')[] | undefined;
-if (only?.some((p) => !['people', 'taxonomy', 'videos'].includes(p))) {
-  console.error('--only takes people, taxonomy and/or videos');
+const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) as ('people' | 'taxonomy' | 'videos' | 'playlists')[] | undefined;
+if (only?.some((p) => !['people', 'taxonomy', 'videos', 'playlists'].includes(p))) {
+  console.error('--only takes people, taxonomy, videos and/or playlists');
   process.exit(64);
 }
 const config = loadConfig();

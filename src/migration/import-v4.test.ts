@@ -59,11 +59,14 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.ok(report.skipped.some((s) => s.model === 'auth.user' && /only by case/.test(s.reason)));
     assert.ok(report.skipped.some((s) => s.model === 'completion.track' && /not valid WebVTT/.test(s.reason)));
     assert.ok(report.missingMedia.some((f) => f.includes('/0020/')), 'the files of video 20 are reported missing');
-    assert.equal(report.notMapped.get('playlist.playlist'), 1);
-    assert.equal(report.notMapped.get('video.viewcount'), 2);
+    assert.deepEqual({ ...m('playlist.playlist') }, { seen: 2, imported: 2, already: 0, matched: 0, skipped: 0 });
+    assert.deepEqual({ ...m('playlist.playlistcontent') }, { seen: 4, imported: 3, already: 0, matched: 0, skipped: 1 });
+    assert.ok(report.skipped.some((s) => s.model === 'playlist.playlistcontent' && s.pk === 4 && /video was not imported/.test(s.reason)));
+    assert.equal(m('video.viewcount').imported, 2);
+    assert.equal(m('video.usermarkertime').imported, 1);
+    assert.equal(report.notMapped.get('playlist.playlist'), undefined);
     assert.equal(report.notMapped.get('completion.contributor'), 1);
     assert.ok([...report.adjusted.keys()].some((k) => /main_lang/.test(k)));
-    assert.ok([...report.adjusted.keys()].some((k) => /view counts/.test(k)));
     assert.ok(report.filesCopied > 30);
     assert.match(report.summary(), /video\.video\s+11\s+10/);
   });
@@ -160,7 +163,27 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.equal(gone.encoding.status, 'pending', 'no file to play: pending, reported');
   });
 
-  it('old links resolve: videos, private links, channels, themes, media files; playlists say they were not migrated', async () => {
+  it('playlists, favorites, view counts and resume positions arrive', async () => {
+    const listed = (await t.request('GET', '/api/v1/playlists?owner=jdupont')).body.data;
+    assert.equal(listed.length, 1);
+    const p = listed[0];
+    assert.deepEqual([p.title, p.description, p.visibility, p.editors.map((e: { username: string }) => e.username)], ['Cours de physique', 'Semestre 1', 'password', ['mmartin']]);
+    assert.equal((await t.request('GET', `/api/v1/playlists/${p.slug}/videos`)).status, 403, 'locked until unlocked');
+    const unlock = await t.request('POST', `/api/v1/playlists/${p.slug}/unlock`, { json: { password: 'sesame' } });
+    assert.equal(unlock.status, 200, 'the V4 password still works');
+    const items = (await t.request('GET', `/api/v1/playlists/${p.slug}/videos`, { headers: { ...teacher, 'x-playlist-token': unlock.body.data.token } })).body.data;
+    assert.deepEqual(items.map((i: { video: { id: number }; position: number }) => [i.video.id, i.position]), [[12, 0], [16, 1]], 'in V4 rank order');
+    const favorites = (await t.request('GET', '/api/v1/favorites', { headers: student1 })).body.data;
+    assert.deepEqual(favorites.map((i: { video: { id: number } }) => i.video.id), [12], 'etudiant1\'s V4 favorites');
+    assert.equal((await t.request('GET', '/api/v1/playlists?limit=100')).body.data.some((x: { title: string }) => x.title === 'Favorites'), false);
+    assert.equal((await t.request('GET', `/api/v1/videos/${fx.videos.pub}`)).body.data.views, 48);
+    const stats = await t.request('GET', `/api/v1/videos/${fx.videos.pub}/statistics?from=2022-01-09&to=2022-01-11`, { headers: teacher });
+    assert.deepEqual(stats.body.data.series.map((d: { views: number }) => d.views), [0, 41, 7]);
+    const resume = await t.request('GET', `/api/v1/videos/${fx.videos.pub}/position`, { headers: student1 });
+    assert.equal(resume.body.data.position, 2);
+  });
+
+  it('old links resolve: videos, private links, channels, themes, playlists, media files', async () => {
     const resolve = (url: string, headers: Record<string, string> = {}) => t.request('GET', `/api/v1/legacy/resolve?url=${encodeURIComponent(url)}`, { headers });
     assert.deepEqual((await resolve('https://pod.univ.example/video/0012-introduction-a-la-mecanique-quantique/')).body.data,
       { type: 'video', id: 12, slug: '0012-introduction-a-la-mecanique-quantique', api: '/api/v1/videos/0012-introduction-a-la-mecanique-quantique' });
@@ -175,8 +198,12 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.deepEqual([theme.type, theme.slug, theme.channel], ['theme', 'quantique', 'sciences']);
     assert.equal((await resolve('/sciences/quantique/video/0012-introduction-a-la-mecanique-quantique/')).body.data.id, 12);
     assert.equal((await resolve(`/media/videos/${fx.teacherHashkey}/0012/360p.mp4`)).body.data.id, 12);
-    const playlist = await resolve('/playlist/1-favorites/');
-    assert.deepEqual([playlist.status, playlist.body.errors[0].code], [410, 'legacy_not_migrated']);
+    const playlist = (await resolve('/playlist/2-cours-de-physique/')).body.data;
+    assert.deepEqual([playlist.type, playlist.api], ['playlist', `/api/v1/playlists/${playlist.slug}`]);
+    assert.equal((await resolve('/playlist/1-favorites/')).status, 404, 'someone\'s favorites are theirs');
+    assert.equal((await resolve('/playlist/1-favorites/', student1)).body.data.api, '/api/v1/favorites', 'their owner\'s favorites');
+    const unknown = await resolve('/playlist/77-never-imported/');
+    assert.deepEqual([unknown.status, unknown.body.errors[0].code], [410, 'legacy_not_migrated']);
     assert.equal((await resolve('/nothing/here/at/all/')).status, 404);
     assert.equal((await t.request('GET', '/api/v1/legacy/resolve')).status, 400);
     for (const bad of ['% ', '/video/%E0%A4%A/', 'http://[::1']) {

@@ -1,6 +1,6 @@
 // A Pod V4 import from start to end: spool the dump (or reuse the spool of an
 // interrupted run), check that it is a V4 dump pod-api knows, then import in
-// dependency order — people, taxonomy, videos with their files and children —
+// dependency order — people, taxonomy, videos with their files and children, playlists —
 // recording each row in migration_map as it goes, and report everything,
 // including what pod-api has no place for.
 import { stat } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { readEverywhere, spoolDump, spoolModels } from './dump.ts';
 import { importPeople } from './people.ts';
 import { importTaxonomy } from './taxonomy.ts';
 import { importVideos } from './videos.ts';
+import { importPlaylists } from './playlists.ts';
 
 /** The models this importer reads; any other model of the dump is listed as not migrated. */
 export const KNOWN_MODELS = new Set([
@@ -22,8 +23,9 @@ export const KNOWN_MODELS = new Set([
   'video_encode_transcript.encodingvideo', 'video_encode_transcript.encodingaudio', 'video_encode_transcript.playlistvideo',
   'video_encode_transcript.videorendition', 'completion.track', 'chapter.chapter', 'video.videoaccesstoken',
   'main.customfilemodel', 'main.customimagemodel', 'podfile.customfilemodel', 'podfile.customimagemodel',
+  'video.viewcount', 'video.usermarkertime', 'playlist.playlist', 'playlist.playlistcontent',
   // Read to be counted in the report (pod-api has no place for them yet):
-  'video.viewcount', 'completion.contributor', 'completion.document', 'completion.overlay',
+  'completion.contributor', 'completion.document', 'completion.overlay',
 ]);
 
 /** The fields a V4 dump has on the models the import cannot do without: another shape is another Pod version. */
@@ -45,8 +47,8 @@ export interface ImportOptions {
   spoolDir: string;
   dryRun?: boolean;
   resume?: boolean;
-  /** Import only these parts (people, taxonomy, videos); the others must have been imported before. */
-  only?: ('people' | 'taxonomy' | 'videos')[];
+  /** Import only these parts (people, taxonomy, videos, playlists); the others must have been imported before. */
+  only?: ('people' | 'taxonomy' | 'videos' | 'playlists')[];
   oldSecretKey?: string;
   progress?: (phase: string, done: number, total: number) => void;
 }
@@ -95,10 +97,11 @@ export async function runImport(db: Kysely<Database> | null, storage: Storage, c
     for await (const f of readEverywhere(options.spoolDir, model)) if (typeof f.fields.file === 'string') ctx.files.set(`${kind}:${f.pk}`, f.fields.file);
   }
 
-  const parts = new Set(options.only ?? ['people', 'taxonomy', 'videos']);
+  const parts = new Set(options.only ?? ['people', 'taxonomy', 'videos', 'playlists']);
   if (parts.has('people')) await importPeople(ctx);
   if (parts.has('taxonomy')) await importTaxonomy(ctx);
   if (parts.has('videos')) await importVideos(ctx, counts.get('video.video') ?? 0);
+  if (parts.has('playlists')) await importPlaylists(ctx);
 
   if (ctx.db) {
     // New videos get ids after the imported ones.

@@ -14,10 +14,12 @@ import { canSee } from '../policy/video-policy.ts';
 import { livePrivateLinks } from '../videos/access.ts';
 import { sha256 } from '../auth/sessions.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
+import { canSeePlaylist } from '../policy/playlist-policy.ts';
+import { playlistByRef, playlistFacts } from '../playlists/queries.ts';
 
 const Query = Type.Object({ url: Type.String({ minLength: 1, maxLength: 2000, description: 'An old Pod V4 URL (absolute, or a path)' }) });
 const Resolved = Type.Object({
-  type: Type.Union([Type.Literal('video'), Type.Literal('channel'), Type.Literal('theme')]),
+  type: Type.Union([Type.Literal('video'), Type.Literal('channel'), Type.Literal('theme'), Type.Literal('playlist')]),
   id: Type.Integer(),
   slug: Type.String(),
   api: Type.String({ description: 'The resource in this API' }),
@@ -50,6 +52,22 @@ export async function legacyRoutes(app: FastifyInstance) {
     return { type: 'video' as const, id: row.id, slug: row.slug, api: `/api/v1/videos/${row.slug}`, ...(linkValid ? { token: privateLink } : {}) };
   }
 
+  /** A V4 playlist ("<id>-<slug>"), through the import's map; favorites and playlists the caller may not see: 404. */
+  async function playlist(request: import('fastify').FastifyRequest, ref: string) {
+    const v4Id = /^(\d+)/.exec(ref)?.[1];
+    const mapped = v4Id ? await db().selectFrom('migration_map').select('new_id').where('model', '=', 'playlist.playlist').where('old_id', '=', String(Number(v4Id))).executeTakeFirst() : undefined;
+    if (!mapped) throw new AppError(410, 'legacy_not_migrated', 'This V4 playlist was not imported');
+    // V4 favorites are their owner's /favorites now.
+    const fav = await db().selectFrom('playlists').select(['id', 'slug', 'owner_id']).where('id', '=', Number(mapped.new_id)).where('is_favorites', '=', true).executeTakeFirst();
+    if (fav) {
+      if (request.principal?.id !== Number(fav.owner_id)) throw notFound('No such playlist');
+      return { type: 'playlist' as const, id: Number(fav.id), slug: fav.slug, api: '/api/v1/favorites' };
+    }
+    const row = await playlistByRef(db(), request.principal, mapped.new_id);
+    if (!row || !canSeePlaylist(request.principal, playlistFacts(row))) throw notFound('No such playlist');
+    return { type: 'playlist' as const, id: Number(row.id), slug: row.slug, api: `/api/v1/playlists/${row.slug}` };
+  }
+
   /** A hidden channel is known to its owners and managers only (as GET /channels/{slug}). */
   async function channelVisible(request: import('fastify').FastifyRequest, c: { id: number; visible: boolean }) {
     const p = request.principal;
@@ -60,8 +78,8 @@ export async function legacyRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/legacy/resolve', {
     schema: {
-      operationId: 'resolveLegacyUrl', errors: ['invalid_url', 'not_found', 'legacy_not_migrated'], tags: ['videos'], summary: 'Where an old Pod V4 link lives now (videos, private links, channels, themes, media files)', security: OPTIONAL_AUTH,
-      description: '404 when the resource is unknown or not visible to the caller; 410 `legacy_not_migrated` for a V4 resource pod-api has no place for (playlists).',
+      operationId: 'resolveLegacyUrl', errors: ['invalid_url', 'not_found', 'legacy_not_migrated'], tags: ['videos'], summary: 'Where an old Pod V4 link lives now (videos, private links, channels, themes, playlists, media files)', security: OPTIONAL_AUTH,
+      description: '404 when the resource is unknown or not visible to the caller (favorites are nobody else\'s); 410 `legacy_not_migrated` for a V4 playlist the import did not bring.',
       querystring: Query, response: { 200: Envelope(Resolved) },
     },
   }, async (request) => {
@@ -78,7 +96,7 @@ export async function legacyRoutes(app: FastifyInstance) {
       if (kind === 'video') return ok(await video(request, m[1]!));
       if (kind === 'video-private') return ok(await video(request, m[1]!, m[2]!));
       if (kind === 'channel-video') return ok(await video(request, m[3]!));
-      if (kind === 'playlist') throw new AppError(410, 'legacy_not_migrated', 'V4 playlists are not migrated (pod-api has no playlists yet)');
+      if (kind === 'playlist') return ok(await playlist(request, m[1]!));
       if (kind === 'media') return ok(await video(request, String(Number(m[2]!))));
       if (kind === 'channel') {
         const c = await db().selectFrom('channels').select(['id', 'slug', 'visible']).where('slug', '=', m[1]!).executeTakeFirst();

@@ -21,7 +21,7 @@ import { readText } from './media.ts';
 type Tx = Transaction<Database>;
 const CHUNK = 100;
 const CHILDREN = ['video_encode_transcript.encodingvideo', 'video_encode_transcript.encodingaudio', 'video_encode_transcript.playlistvideo',
-  'completion.track', 'chapter.chapter', 'video.videoaccesstoken', 'video.viewcount', 'completion.contributor', 'completion.document', 'completion.overlay'] as const;
+  'completion.track', 'chapter.chapter', 'video.videoaccesstoken', 'video.viewcount', 'video.usermarkertime', 'completion.contributor', 'completion.document', 'completion.overlay'] as const;
 const SLUG = /^\d+-[a-z0-9-]*$|^\d+$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -199,7 +199,7 @@ async function linkRelations(ctx: ImportContext, tx: Tx, prepared: Prepared[]) {
   await sql`update videos set search_vector = video_search_document(id) where id in (${sql.join(prepared.map((p) => p.id))})`.execute(tx);
 }
 
-/** Tracks, chapters, private links; the rest of V4's per-video data is counted in the report. */
+/** Tracks, chapters, private links, view counts, resume positions; the rest of V4's per-video data is counted in the report. */
 async function importChildren(ctx: ImportContext, tx: Tx | null, v: V4Row, videoId: number, data: BucketData, mapped: { model: string; old: unknown; new: unknown }[]) {
   const { report } = ctx;
   const rows = (model: string) => data.children.get(model)?.get(String(v.pk)) ?? [];
@@ -269,10 +269,44 @@ async function importChildren(ctx: ImportContext, tx: Tx | null, v: V4Row, video
     if (l.model === 'video.videoaccesstoken') report.imported(l.model);
   }
 
+  // Daily view counts (V4's days) and the total; resume positions of the users that were imported.
+  const days = new Map<string, number>();
+  let dayRows = 0;
+  for (const r of rows('video.viewcount')) {
+    const day = typeof r.fields.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(r.fields.date) ? r.fields.date : null;
+    const count = Number(r.fields.count);
+    if (!day || !Number.isSafeInteger(count) || count < 0) report.skip('video.viewcount', r.pk, 'no valid date or count');
+    else {
+      days.set(day, (days.get(day) ?? 0) + count);
+      dayRows++;
+    }
+  }
+  if (days.size) {
+    if (tx) {
+      await tx.insertInto('video_views_daily').values([...days].map(([day, views]) => ({ video_id: videoId, day, views })))
+        .onConflict((oc) => oc.columns(['video_id', 'day']).doUpdateSet((eb) => ({ views: eb.ref('excluded.views') }))).execute();
+      await sql`update video_view_counts set views = (select coalesce(sum(views), 0) from video_views_daily where video_id = ${videoId}) where video_id = ${videoId}`.execute(tx);
+    }
+    report.imported('video.viewcount', dayRows);
+  }
+  const positions = new Map<number, number>();
+  for (const m of rows('video.usermarkertime')) {
+    const user = ctx.ids.num('auth.user', m.fields.user);
+    const at = Number(m.fields.markerTime);
+    if (user === undefined) report.skip('video.usermarkertime', m.pk, 'its user was not imported');
+    else if (!Number.isFinite(at) || at <= 0) report.skip('video.usermarkertime', m.pk, 'no position');
+    else positions.set(user, at);
+  }
+  if (positions.size) {
+    if (tx) {
+      await tx.insertInto('video_positions').values([...positions].map(([user_id, position_s]) => ({ user_id, video_id: videoId, position_s })))
+        .onConflict((oc) => oc.columns(['user_id', 'video_id']).doNothing()).execute();
+    }
+    report.imported('video.usermarkertime', positions.size);
+  }
+
   // What pod-api has no place for yet: counted, never silently dropped.
-  const views = rows('video.viewcount').reduce((sum, r) => sum + (Number(r.fields.count) || 0), 0);
-  if (views) report.adjust('view counts kept in the report only (pod-api has no view statistics yet): total views', `video ${v.pk}: ${views}`);
-  for (const model of ['video.viewcount', 'completion.contributor', 'completion.document', 'completion.overlay']) {
+  for (const model of ['completion.contributor', 'completion.document', 'completion.overlay']) {
     const n = rows(model).length;
     if (n) report.notMapped.set(model, (report.notMapped.get(model) ?? 0) + n);
   }

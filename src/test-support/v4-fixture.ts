@@ -159,6 +159,15 @@ export async function buildV4Fixture(): Promise<V4Fixture> {
   add('playlist.playlist', 1, { name: 'Favorites', description: '', password: '', visibility: 'private', autoplay: true, promoted: false, editable: false,
     slug: '1-favorites', owner: 4, additional_owners: [], date_created: '2022-01-01T00:00:00Z', date_updated: '2022-01-01T00:00:00Z', site: 1 });
   add('playlist.playlistcontent', 1, { playlist: 1, video: 12, date_added: '2022-01-01T00:00:00Z', rank: 1 });
+  // A protected playlist (V4 keeps its password as an unsalted SHA-256) with an additional owner, its
+  // videos out of rank order in the dump, one of them never imported.
+  add('playlist.playlist', 2, { name: 'Cours de physique', description: 'Semestre 1', password: createHash('sha256').update('sesame').digest('hex'),
+    visibility: 'protected', autoplay: true, promoted: false, editable: true, slug: '2-cours-de-physique', owner: 2, additional_owners: [3],
+    date_created: '2022-01-01T00:00:00Z', date_updated: '2022-01-01T00:00:00Z', site: 1 });
+  add('playlist.playlistcontent', 2, { playlist: 2, video: 16, date_added: '2022-01-02T00:00:00Z', rank: 2 });
+  add('playlist.playlistcontent', 3, { playlist: 2, video: 12, date_added: '2022-01-02T00:00:00Z', rank: 1 });
+  add('playlist.playlistcontent', 4, { playlist: 2, video: 19, date_added: '2022-01-02T00:00:00Z', rank: 3 });
+  add('video.usermarkertime', 1, { video: 12, user: 4, markerTime: 2 });
 
   const dump = path.join(dir, 'dump.json');
   // dumpdata --indent 2 output: one line per field.
