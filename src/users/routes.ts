@@ -163,7 +163,7 @@ export async function userRoutes(app: FastifyInstance) {
   });
 
   const DeleteQuery = Type.Object({
-    transfer_to: Type.Optional(Type.String({ minLength: 1, maxLength: 150, description: 'Username who becomes the owner of every video of the deleted user (deleted ones included)' })),
+    transfer_to: Type.Optional(Type.String({ minLength: 1, maxLength: 150, description: 'Username who becomes the owner of every video (deleted ones included) and playlist of the deleted user; their favorites go with the account' })),
   });
   app.delete('/api/v1/users/:id', {
     schema: {
@@ -188,6 +188,10 @@ export async function userRoutes(app: FastifyInstance) {
         await tx.deleteFrom('video_additional_owners').where('user_id', '=', heir.id)
           .where('video_id', 'in', (eb) => eb.selectFrom('videos').select('id').where('owner_id', '=', id)).execute();
         await tx.updateTable('videos').set({ owner_id: heir.id }).where('owner_id', '=', id).execute();
+        // Their playlists too (not their favorites: those are a person's own, and go with the account).
+        await tx.deleteFrom('playlist_editors').where('user_id', '=', heir.id)
+          .where('playlist_id', 'in', (eb) => eb.selectFrom('playlists').select('id').where('owner_id', '=', id).where('is_favorites', '=', false)).execute();
+        await tx.updateTable('playlists').set({ owner_id: heir.id }).where('owner_id', '=', id).where('is_favorites', '=', false).execute();
       }
       const owned = await tx.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow();
       if (Number(owned.n) > 0) {

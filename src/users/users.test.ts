@@ -124,6 +124,7 @@ describe('users and groups', () => {
     const live = (await t.request('POST', '/api/v1/videos', { headers: as(leaving), json: { title: 'Kept', additional_owners: ['heir'] } })).body.data;
     const gone = (await t.request('POST', '/api/v1/videos', { headers: as(leaving), json: { title: 'Deleted' } })).body.data;
     assert.equal((await t.request('DELETE', `/api/v1/videos/${gone.slug}`, { headers: as(leaving) })).status, 200);
+    const playlist = (await t.request('POST', '/api/v1/playlists', { headers: as(leaving), json: { title: 'Handed over', visibility: 'private', editors: ['heir'] } })).body.data;
 
     const refused = await t.request('DELETE', `/api/v1/users/${leaving.id}`, { headers: as(root) });
     assert.equal(refused.status, 409, refused.text);
@@ -143,6 +144,8 @@ describe('users and groups', () => {
     assert.deepEqual(video.additional_owners, [], 'the new owner is no longer also an additional owner');
     const deletedRow = await t.app.dbh.db.selectFrom('videos').select('owner_id').where('id', '=', gone.id).executeTakeFirstOrThrow();
     assert.equal(deletedRow.owner_id, heir.id, 'deleted videos awaiting their purge move too');
+    const kept = (await t.request('GET', `/api/v1/playlists/${playlist.slug}`, { headers: as(heir) })).body.data;
+    assert.deepEqual([kept.owner.username, kept.editors], ['heir', []], 'their playlists move too');
   });
 
   it('password change needs the current password and signs out other sessions', async () => {
