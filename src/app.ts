@@ -54,6 +54,12 @@ import { playlistRoutes } from './playlists/routes.ts';
 import { favoriteRoutes } from './playlists/favorites.ts';
 import { positionRoutes } from './positions/routes.ts';
 import { statisticsRoutes } from './statistics/routes.ts';
+import { commentRoutes } from './comments/routes.ts';
+import { noteRoutes } from './notes/routes.ts';
+import { documentRoutes } from './documents/routes.ts';
+import { contributorRoutes } from './enrichments/contributors.ts';
+import { overlayRoutes } from './enrichments/overlays.ts';
+import { linkRoutes } from './enrichments/links.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,6 +95,8 @@ export interface BuildOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The cache topic a write to a table touches (core/change-feed.ts); any other: `all`. */
+const TABLE_TOPICS: Record<string, 'auth' | 'counts'> = { auth_sessions: 'auth', video_view_counts: 'counts', video_comments: 'counts' };
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -143,7 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => jobs.stop());
   const changes = new ChangeFeed((msg, err) => app.log.warn({ err }, msg));
   // This node's own writes drop its caches at once (before commit); the commit's notification again.
-  dbh.writes.listener = (table) => changes.changed(table === 'auth_sessions' ? 'auth' : table === 'video_view_counts' ? 'counts' : 'all');
+  dbh.writes.listener = (table) => changes.changed(TABLE_TOPICS[table] ?? 'all');
   app.decorate('changes', changes);
   app.decorate('readCache', new ReadCache<CachedAnswer>(changes, ['catalog', 'counts'], {
     maxEntries: config.READ_CACHE_ENTRIES, ttlMs: config.READ_CACHE_TTL_S * 1000,
@@ -215,6 +223,12 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(favoriteRoutes);
   await app.register(positionRoutes);
   await app.register(statisticsRoutes);
+  await app.register(commentRoutes);
+  await app.register(noteRoutes);
+  await app.register(documentRoutes);
+  await app.register(contributorRoutes);
+  await app.register(overlayRoutes);
+  await app.register(linkRoutes);
   await app.register(adminRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 

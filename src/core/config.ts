@@ -66,6 +66,12 @@ export const ConfigSchema = Type.Object({
   VIEWS_RECENT_DAYS: Type.Integer({ default: 7, minimum: 1, maximum: 365 }),
   STATS_TIME_ZONE: Type.String({ default: 'Europe/Paris', minLength: 1, maxLength: 64 }),
 
+  // --- enrichments: comments, documents
+  COMMENTS_ENABLED: Type.Boolean({ default: true }),
+  COMMENT_RATE_LIMIT_MAX: Type.Integer({ default: 20, minimum: 1 }),
+  COMMENT_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 600_000, minimum: 1000 }),
+  DOCUMENT_MAX_BYTES: Type.Integer({ default: 50 * 1024 * 1024, minimum: 1024, maximum: 2 * 1024 * 1024 * 1024 }),
+
   // --- storage
   STORAGE_BACKEND: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
   MEDIA_DIR: Type.String({ default: './var/media', minLength: 1 }),

@@ -21,7 +21,11 @@ export const ERROR_CODES = {
   invalid_subtitles: { status: 400, description: 'The text is neither WebVTT nor SRT, or has no cue; the message gives the line' },
   invalid_chapters: { status: 400, description: 'The WebVTT chapters file does not parse; the message gives the line' },
   chapter_after_end: { status: 400, description: 'A chapter starts after the end of the video' },
-  invalid_url: { status: 400, description: '`url` is not an absolute URL' },
+  invalid_url: { status: 400, description: 'The URL is not an absolute http(s) URL (or carries credentials); `field` names it' },
+  invalid_time_range: { status: 400, description: '`time_end` is not after `time_start`' },
+  time_beyond_duration: { status: 400, description: 'A time lies after the end of the video' },
+  empty_content: { status: 400, description: 'Nothing is left of the overlay content once its unsafe HTML is removed' },
+  html_not_allowed: { status: 400, description: 'Comments and notes are plain text or Markdown: HTML tags are refused' },
   unsafe_redirect: { status: 400, description: '`next` leads off this site and its configured frontends' },
   sso_state_missing: { status: 400, description: 'No sign-in is in progress in this browser (cookie missing or expired): start again' },
   invalid_path: { status: 400, description: 'The output path is not a safe relative path' },
@@ -54,6 +58,9 @@ export const ERROR_CODES = {
   file_url_revoked: { status: 403, description: 'The encoder file URL belonged to an attempt that is over' },
   invalid_source_token: { status: 403, description: 'The Esup-Runner source URL is invalid or expired' },
   source_url_revoked: { status: 403, description: 'The Esup-Runner source URL belonged to a task that is over' },
+  comments_disabled: { status: 403, description: 'Comments are closed: on this server (COMMENTS_ENABLED) or on this video (disable_comment)' },
+  public_notes_disabled: { status: 403, description: 'The editors of this video do not show public notes (disable_public_notes)' },
+  not_comment_author: { status: 403, description: 'Only its author changes the text of a comment or a note' },
   // 404
   not_found: { status: 404, description: 'No such resource, or the caller may not see it (existence is not revealed)' },
   sso_disabled: { status: 404, description: 'OpenID Connect sign-in is not configured' },
@@ -73,6 +80,7 @@ export const ERROR_CODES = {
   user_owns_videos: { status: 409, description: 'The user owns videos: pass ?transfer_to=<username>, or deactivate the account' },
   track_exists: { status: 409, description: 'The video already has a track of this kind in this language' },
   chapter_time_taken: { status: 409, description: 'Another chapter starts at this time' },
+  contributor_exists: { status: 409, description: 'This person already has this role on the video' },
   no_source: { status: 409, description: 'The video has no source file yet: upload one' },
   encoding_in_progress: { status: 409, description: 'An encoding of this video is already queued or running' },
   transcription_in_progress: { status: 409, description: 'A transcription in this language is already under way' },
@@ -94,7 +102,7 @@ export const ERROR_CODES = {
   // 414
   uri_too_long: { status: 414, description: 'A path segment is longer than any identifier this API accepts' },
   // 415
-  unsupported_media_type: { status: 415, description: 'This Content-Type is not accepted here (for uploads: the file is not an accepted audio or video container)' },
+  unsupported_media_type: { status: 415, description: 'This Content-Type is not accepted here (for uploads: the file is not an accepted audio or video container; for documents: its bytes are not of an accepted type, or not of the type its name says)' },
   // 416
   range_not_satisfiable: { status: 416, description: 'The Range lies outside the file; Content-Range gives its size' },
   // 422, 431 (raised by the framework)

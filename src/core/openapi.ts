@@ -36,6 +36,9 @@ export const TAGS = [
   { name: 'media', description: 'Media files: signed (private videos) or public URLs handed out by the player configuration' },
   { name: 'playlists', description: 'Playlists (public, password-protected, private) and their ordered videos; each user\'s favorites' },
   { name: 'views', description: 'View counting, resume positions ("continue watching")' },
+  { name: 'enrichments', description: 'What enriches a video for its viewers: documents, contributors, overlays, timed links (all in the player configuration)' },
+  { name: 'comments', description: 'Threaded comments under a video, votes, moderation by its editors' },
+  { name: 'notes', description: 'Each viewer\'s timestamped notes on a video, private or shared with its viewers' },
   { name: 'statistics', description: 'Views per day and totals for editors (videos, channels, owners) and managers (platform); CSV export' },
 ];
 

@@ -1,22 +1,28 @@
 // GET /api/v1/videos/{ref}/config — everything a player needs in one call:
 // HLS master and renditions, the DASH MPD (CMAF encodings), mp4 and audio-only sources, subtitle tracks,
 // chapters (JSON + a WebVTT chapters track), poster, thumbnails, storyboard,
-// duration, and when the media URLs expire. Same visibility as the detail
+// duration, overlays, timed links, documents, contributors, and when the
+// signed URLs expire. Same visibility as the detail
 // (404), plus the watch rule (a password needs an unlock token: 403).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
-import { AppError } from '../core/errors.ts';
 import { OPTIONAL_AUTH } from '../core/openapi.ts';
 import type { EncodingOutputs } from '../encoding/state.ts';
-import { canWatch } from '../policy/video-policy.ts';
-import { factsOf } from '../videos/queries.ts';
-import { visibleVideo } from '../videos/routes.ts';
+import { watchableVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import { chapterRows, CHAPTERS_VTT } from './chapters.ts';
 import { mediaUrls } from './media-urls.ts';
 import { trackRows } from './tracks.ts';
+import { documentJson, documentRows, VideoDocument } from '../documents/routes.ts';
+import { ContributorRole, contributorRows, publicContributor } from '../enrichments/contributors.ts';
+import { linkRows, TimedLink } from '../enrichments/links.ts';
+import { Overlay, overlayRows } from '../enrichments/overlays.ts';
+
+const PublicContributor = Type.Object({
+  id: Type.Integer(), name: Type.String(), role: ContributorRole, weblink: Type.Union([Type.String(), Type.Null()]),
+});
 import { model } from '../core/openapi-models.ts';
 import type { CachedAnswer } from '../core/read-cache.ts';
 import { answerKey, cachedAnswer, serialized } from '../videos/cached-answers.ts';
@@ -50,9 +56,13 @@ const PlayerConfig = model('PlayerConfig', Type.Object({
   poster: Type.Union([Url, Type.Null()]),
   thumbnails: Type.Array(Url),
   storyboard_vtt: Type.Union([Url, Type.Null()]),
+  overlays: Type.Array(Overlay, { description: 'Sanitised HTML to show over the player from time_start to time_end' }),
+  links: Type.Array(TimedLink, { description: 'Links to offer from time_start on' }),
+  documents: Type.Array(VideoDocument, { description: 'Downloadable documents (signed URLs; private ones for editors only)' }),
+  contributors: Type.Array(PublicContributor),
   access: Type.Object({
     public: Type.Boolean({ description: 'true: long-cached public URLs; false: signed URLs' }),
-    expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Fetch the configuration again before this (signed URLs stop working)' }),
+    expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Fetch the configuration again before this (signed URLs, media or documents, stop working); null: no signed URL in it' }),
   }),
 }));
 
@@ -74,16 +84,15 @@ export async function playerConfigRoute(app: FastifyInstance) {
 
   /** The configuration as sent: body, ETag and Cache-Control. */
   async function playerConfig(ref: string, request: FastifyRequest, reply: FastifyReply): Promise<CachedAnswer> {
-    const { row, grants } = await visibleVideo(app, request, ref);
-    const facts = factsOf(row);
-    if (!canWatch(request.principal, facts, grants)) {
-      throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
-    }
+    const { row, facts, editor } = await watchableVideo(app, request, ref);
     const db = app.dbh.db;
     const enc = await db.selectFrom('videos').select(['encoding_outputs']).where('id', '=', row.id).executeTakeFirstOrThrow();
     const outputs = (typeof enc.encoding_outputs === 'string' ? JSON.parse(enc.encoding_outputs) : enc.encoding_outputs) as EncodingOutputs | null;
     const media = mediaUrls(app, { id: row.id, facts, version: row.encoding_updated_at });
-    const [tracks, chapters] = await Promise.all([trackRows(db, row.id), chapterRows(db, row.id)]);
+    const [tracks, chapters, overlays, links, documents, contributors] = await Promise.all([
+      trackRows(db, row.id), chapterRows(db, row.id), overlayRows(db, row.id), linkRows(db, row.id), documentRows(db, row.id, editor), contributorRows(db, row.id),
+    ]);
+    const docs = documentJson(app, documents);
 
     // Uploaded tracks first; a subtitle the encoder extracted shows only if no uploaded track has its language.
     const extracted = (outputs?.subtitles ?? []).filter((s) => !tracks.some((t) => t.kind === 'subtitles' && t.lang === s.lang));
@@ -112,7 +121,11 @@ export async function playerConfigRoute(app: FastifyInstance) {
       poster: outputs?.poster ? media.url(outputs.poster) : null,
       thumbnails: (outputs?.thumbnails ?? []).map((k) => media.url(k)),
       storyboard_vtt: outputs?.storyboard ? media.url(outputs.storyboard.vtt) : null,
-      access: { public: media.public, expires_at: media.expires_at?.toISOString() ?? null },
+      overlays,
+      links,
+      documents: docs,
+      contributors: contributors.map(publicContributor),
+      access: { public: media.public, expires_at: media.expires_at?.toISOString() ?? docs[0]?.url_expires_at ?? null },
     };
     const body = serialized(reply, ok(data));
     // Signed URLs change every 5 minutes (expiry step), so the ETag does too.

@@ -20,12 +20,17 @@ export interface MediaToken {
   expires_at: Date;
 }
 
-const sign = (key: Buffer, videoId: number, expires: number) =>
-  createHmac('sha256', key).update(`media:${videoId}:${expires}`).digest().subarray(0, 16).toString('base64url');
+const sign = (key: Buffer, label: string, id: number, expires: number) =>
+  createHmac('sha256', key).update(`${label}:${id}:${expires}`).digest().subarray(0, 16).toString('base64url');
+
+/** A stateless grant of one thing (`label`: media of a video, a document…) until it expires: `<id>.<expires>.<signature>`. */
+export function signGrant(key: Buffer, label: string, id: number, ttlSeconds: number, now = Date.now()): MediaToken {
+  const expires = Math.ceil((now / 1000 + ttlSeconds) / EXPIRY_STEP_S) * EXPIRY_STEP_S;
+  return { token: `${id}.${expires}.${sign(key, label, id, expires)}`, expires_at: new Date(expires * 1000) };
+}
 
 export function signMediaToken(key: Buffer, videoId: number, ttlSeconds: number, now = Date.now()): MediaToken {
-  const expires = Math.ceil((now / 1000 + ttlSeconds) / EXPIRY_STEP_S) * EXPIRY_STEP_S;
-  return { token: `${videoId}.${expires}.${sign(key, videoId, expires)}`, expires_at: new Date(expires * 1000) };
+  return signGrant(key, 'media', videoId, ttlSeconds, now);
 }
 
 const denied = (code: string, message: string) => new AppError(403, code, message);
@@ -36,14 +41,20 @@ export function mediaKeyVideo(key: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Checks a token against the storage key it is used for; returns its video id, or throws a 403 AppError. */
-export function verifyMediaToken(key: Buffer, token: string, storageKey: string, now = Date.now()): number {
+/** The id a grant token names, if well-formed, signed and not expired; else a 403 AppError. */
+export function checkGrant(key: Buffer, label: string, token: string, now = Date.now()): number {
   const m = TOKEN_SHAPE.exec(token);
   if (!m) throw denied('invalid_media_token', 'The media token is malformed');
-  const [videoId, expires, signature] = [Number(m[1]), Number(m[2]), m[3]!];
-  const expected = Buffer.from(sign(key, videoId, expires));
+  const [id, expires, signature] = [Number(m[1]), Number(m[2]), m[3]!];
+  const expected = Buffer.from(sign(key, label, id, expires));
   if (!timingSafeEqual(expected, Buffer.from(signature))) throw denied('invalid_media_token', 'The media token signature is wrong');
   if (expires * 1000 <= now) throw denied('media_token_expired', 'The media URL has expired: fetch the player configuration again');
+  return id;
+}
+
+/** Checks a token against the storage key it is used for; returns its video id, or throws a 403 AppError. */
+export function verifyMediaToken(key: Buffer, token: string, storageKey: string, now = Date.now()): number {
+  const videoId = checkGrant(key, 'media', token, now);
   const owner = mediaKeyVideo(storageKey);
   if (owner === undefined) throw denied('media_path_forbidden', 'This path is not a media file');
   if (owner !== videoId) throw denied('media_token_wrong_video', 'The media token belongs to another video');

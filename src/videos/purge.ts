@@ -1,15 +1,20 @@
 // Deleting a video: soft delete at once (hidden from every read path, media
 // refused, encoder file URLs dead), then — after VIDEO_PURGE_DELAY_S, through
 // a durable job on the queue, so a restart or a storage outage loses nothing —
-// its files are deleted: the source, `encodings/<id>/` and `tracks/<id>/`, on
-// local disk or S3. The row stays (purged_at set): slugs are never reused.
+// its files are deleted: the source, `encodings/<id>/`, `tracks/<id>/` and
+// `documents/<id>/`, on local disk or S3, and its enrichments (comments,
+// notes, documents, contributors, overlays, links). The row stays (purged_at
+// set): slugs are never reused.
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from 'kysely';
 import type { Database } from '../core/db/database.ts';
 import { QUEUES, type VideoPurgeJob } from '../core/jobs.ts';
 
 /** The storage folders that hold a video's derived files. */
-export const videoPrefixes = (id: number) => [`encodings/${id}/`, `tracks/${id}/`];
+export const videoPrefixes = (id: number) => [`encodings/${id}/`, `tracks/${id}/`, `documents/${id}/`];
+
+/** What enriches a video, deleted with it (the video row itself stays). */
+const ENRICHMENTS = ['video_comments', 'video_notes', 'video_documents', 'video_contributors', 'video_overlays', 'video_links'] as const;
 
 /** Marks a video deleted and schedules the purge of its files, in the caller's transaction. */
 export async function deleteVideo(app: FastifyInstance, tx: Transaction<Database>, videoId: number) {
@@ -28,8 +33,11 @@ export async function purgeVideo(app: FastifyInstance, videoId: number): Promise
     await app.storage.delete(video.source_key);
     deleted++;
   }
-  await app.dbh.db.updateTable('videos').set({ purged_at: new Date(), source_key: null, encoding_outputs: null, thumbnail_url: null })
-    .where('id', '=', videoId).execute();
+  await app.dbh.db.transaction().execute(async (tx) => {
+    for (const table of ENRICHMENTS) await tx.deleteFrom(table).where('video_id', '=', videoId).execute();
+    await tx.updateTable('videos').set({ purged_at: new Date(), source_key: null, encoding_outputs: null, thumbnail_url: null })
+      .where('id', '=', videoId).execute();
+  });
   return deleted;
 }
 

@@ -21,7 +21,7 @@ export function selectVideos(db: Db, viewer: Viewer = null) {
     .innerJoin('users as o', 'o.id', 'v.owner_id')
     .innerJoin('video_view_counts as vc', 'vc.video_id', 'v.id')
     .select([
-      sql<string | number>`vc.views`.as('views'),
+      sql<string | number>`vc.views`.as('views'), 'vc.comments as comment_count', 'v.disable_comment', 'v.disable_public_notes',
       (viewer
         ? sql<boolean | null>`exists (select 1 from playlist_items fi join playlists fp on fp.id = fi.playlist_id where fi.video_id = v.id and fp.owner_id = ${viewer.id} and fp.is_favorites)`
         : sql<boolean | null>`null::boolean`).as('is_favorite'),
@@ -80,6 +80,9 @@ export function videoJson(row: VideoRow, viewer: Viewer, media: MediaUrlFactory,
     has_password: row.has_password,
     is_locked: canSee(viewer, facts, grants) && !watchable,
     allow_downloading: row.allow_downloading,
+    disable_comment: row.disable_comment,
+    disable_public_notes: row.disable_public_notes,
+    comment_count: row.comment_count,
     is_360: row.is_360,
     licence: row.licence as (typeof import('./schemas.ts').LICENCES)[number] | null,
     main_lang: row.main_lang,

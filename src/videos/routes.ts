@@ -6,10 +6,10 @@ import Type, { type Static } from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { forbidden, notFound } from '../core/errors.ts';
+import { AppError, forbidden, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { PageMeta, PageQuery } from '../core/pagination.ts';
-import { canDelete, canEdit, canSee, canUpload } from '../policy/video-policy.ts';
+import { canDelete, canEdit, canSee, canUpload, canWatch } from '../policy/video-policy.ts';
 import { resolveGrants } from './access.ts';
 import { listVideos, type ListQuery } from './list.ts';
 import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
@@ -30,6 +30,20 @@ export async function visibleVideo(app: FastifyInstance, request: FastifyRequest
   const grants = await resolveGrants(app, request, row.id);
   if (!canSee(request.principal, factsOf(row), grants)) throw notFound('No such video');
   return { row, grants };
+}
+
+/**
+ * Loads a video the caller may play, with its enrichments (config, comments,
+ * documents, notes…): 404 if they may not see it, 403 password_required if
+ * they see it but have not unlocked it. `editor`: they may edit it.
+ */
+export async function watchableVideo(app: FastifyInstance, request: FastifyRequest, ref: string) {
+  const { row, grants } = await visibleVideo(app, request, ref);
+  const facts = factsOf(row);
+  if (!canWatch(request.principal, facts, grants)) {
+    throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
+  }
+  return { row, grants, facts, editor: canEdit(request.principal, facts) };
 }
 
 /** Loads a video the caller may edit: 404 if they may not even see it, 403 if they see but may not edit. */
@@ -103,7 +117,7 @@ export async function videoRoutes(app: FastifyInstance) {
         ...(mayChooseAdditionalOwners(viewer, row) ? { additional_owners: [] } : {}),
         description: '', type: null, disciplines: [], tags: [], channels: [], themes: [],
         date_evt: null, is_draft: true, is_restricted: false, restrict_access_to_groups: [], password: null,
-        allow_downloading: false, is_360: false, licence: null, main_lang: 'fr', cursus: '0', ...body,
+        allow_downloading: false, disable_comment: false, disable_public_notes: false, is_360: false, licence: null, main_lang: 'fr', cursus: '0', ...body,
       };
     }
     await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));

@@ -16,6 +16,8 @@ export interface VideosTable {
   is_restricted: Defaulted<boolean>;
   password_hash: string | null;
   allow_downloading: Defaulted<boolean>;
+  disable_comment: Defaulted<boolean>;
+  disable_public_notes: Defaulted<boolean>;
   is_360: Defaulted<boolean>;
   licence: string | null;
   main_lang: Defaulted<string>;

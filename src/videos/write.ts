@@ -76,7 +76,7 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
   }
 
   const scalar: Record<string, unknown> = {};
-  for (const key of ['title', 'description', 'date_evt', 'is_draft', 'is_restricted', 'allow_downloading', 'is_360', 'licence', 'main_lang', 'cursus'] as const) {
+  for (const key of ['title', 'description', 'date_evt', 'is_draft', 'is_restricted', 'allow_downloading', 'disable_comment', 'disable_public_notes', 'is_360', 'licence', 'main_lang', 'cursus'] as const) {
     if (body[key] !== undefined) scalar[key] = body[key];
   }
   if (body.password !== undefined) scalar.password_hash = body.password === null ? null : await hashPassword(body.password);

@@ -13,6 +13,7 @@ import type { MigrationMapTable } from '../../migration/tables.ts';
 import type { PlaylistTables } from '../../playlists/tables.ts';
 import type { ViewTables } from '../../views/tables.ts';
 import type { PositionTables } from '../../positions/tables.ts';
+import type { EnrichmentTables } from '../../enrichments/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -21,7 +22,7 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>;
 }
 
-export interface Database extends VideoLinkTables, ChannelLinkTables, PlaylistTables, ViewTables, PositionTables {
+export interface Database extends VideoLinkTables, ChannelLinkTables, PlaylistTables, ViewTables, PositionTables, EnrichmentTables {
   schema_migrations: SchemaMigrationsTable;
   users: UsersTable;
   access_groups: AccessGroupsTable;

@@ -13,7 +13,9 @@ const RAW_WRITE = /^\s*(?:\/\*\s*writes:\s*(\w+)\s*\*\/|(?:insert\s+into|update|
 /** Tables no cached answer shows (bookkeeping of encoders, uploads, tokens…): writing them drops nothing. */
 const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uploads', 'runner_tasks', 'refresh_tokens', 'migration_map', 'schema_migrations',
   // Views are counted in video_view_counts (shown); their marks, daily series and resume positions are read uncached.
-  'view_marks', 'video_views_daily', 'video_positions']);
+  'view_marks', 'video_views_daily', 'video_positions',
+  // Comment votes and notes are read uncached (comments themselves count in video_view_counts: `counts`).
+  'video_comment_votes', 'video_notes']);
 
 type Node = { kind: string; [key: string]: any };
 
