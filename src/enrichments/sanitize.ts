@@ -6,6 +6,7 @@
 import sanitizeHtml from 'sanitize-html';
 
 const COLOR = /^(#[0-9a-f]{3,8}|rgba?\(\s*\d{1,3}%?\s*,\s*\d{1,3}%?\s*,\s*\d{1,3}%?\s*(,\s*(0|1|0?\.\d+))?\s*\)|[a-z]{3,20})$/i;
+const ABSOLUTE = /^(https?:\/\/[^/]|mailto:)/i;
 const LENGTH = /^\d{1,3}(\.\d{1,2})?(px|em|rem|%)$/;
 
 const OPTIONS: sanitizeHtml.IOptions = {
@@ -33,9 +34,15 @@ const OPTIONS: sanitizeHtml.IOptions = {
   },
   disallowedTagsMode: 'discard',
   transformTags: {
-    // Links open outside the player and give the opened page no handle on it.
-    a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' } }),
+    // Links open outside the player and give the opened page no handle on it; a relative link (it would
+    // resolve against whichever site shows the player) loses its href.
+    a: (tagName, attribs) => {
+      const { href, ...rest } = attribs;
+      return { tagName, attribs: { ...rest, ...(href && ABSOLUTE.test(href) ? { href } : {}), target: '_blank', rel: 'noopener noreferrer nofollow' } };
+    },
   },
+  // An image needs an absolute http(s) source, or it goes.
+  exclusiveFilter: (frame) => frame.tag === 'img' && !/^https?:\/\/[^/]/i.test(frame.attribs.src ?? ''),
 };
 
 /** The overlay HTML as stored and served: allow-listed tags, attributes, URL schemes and styles. */
