@@ -1,5 +1,6 @@
 // One list / edit / create per resource, on the API's own fields.
 import { EncodeAgainButton } from './jobs.tsx';
+import { VideoEnrichments } from './enrichments.tsx';
 import {
   CreateButton, DeleteButton, ReferenceManyField, useRecordContext,
   TopToolbar,
@@ -79,5 +80,7 @@ export const VideoEdit = () => (
     <TextInput source="title" validate={required()} fullWidth /><TextInput source="description" multiline fullWidth />
     <TextInput source="owner" format={username} helperText="username (ownership transfer)" />
     <BooleanInput source="is_draft" /><BooleanInput source="is_restricted" /><BooleanInput source="allow_downloading" />
+    <BooleanInput source="disable_comment" /><BooleanInput source="disable_public_notes" />
+    <VideoEnrichments />
   </SimpleForm></Edit>
 );

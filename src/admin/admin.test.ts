@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { markEncoded } from '../test-support/encoded.ts';
 import { wavBuffer } from '../test-support/media.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { tusUpload } from '../test-support/tus.ts';
@@ -105,6 +106,32 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
     assert.ok(statSync(SCREENSHOT).size > 10_000, 'a screenshot of the jobs page');
     await page.getByRole('row').filter({ hasText: 'ffmpeg_failed' }).getByRole('button', { name: 'Retry' }).click();
     await expectEventually(async () => (await t.request('GET', `/api/v1/videos/${failed.slug}`, { headers: teacher.auth })).body.data.encoding.status === 'queued');
+    await context.close();
+  });
+
+  it('an admin sees a video\'s enrichments on its page, hides a comment and deletes a contributor', { timeout: 60_000 }, async () => {
+    const v = (await t.request('POST', '/api/v1/videos', { headers: teacher.auth, json: { title: 'Enriched', is_draft: false } })).body.data;
+    await markEncoded(t, v.id);
+    const base = `/api/v1/videos/${v.id}`;
+    const h = teacher.auth;
+    const comment = await t.request('POST', `${base}/comments`, { headers: h, json: { text: 'Une remarque déplacée' } });
+    assert.equal(comment.status, 201, comment.text);
+    await t.request('POST', `${base}/notes`, { headers: h, json: { text: 'Note partagée', is_public: true } });
+    await t.request('POST', `${base}/contributors`, { headers: h, json: { name: 'Ada Lovelace', role: 'author', email: 'ada@univ.example' } });
+    await t.request('POST', `${base}/overlays`, { headers: h, json: { title: 'Rappel', time_start: 0, time_end: 5, content: '<b>Rappel</b>' } });
+    await t.request('POST', `${base}/links`, { headers: h, json: { url: 'https://univ.example/tp', label: 'Le TP', time_start: 1 } });
+    await t.request('POST', `${base}/documents?filename=enonce.txt&title=Énoncé`, { headers: { ...h, 'content-type': 'text/plain' }, body: 'Énoncé du TP' });
+    const { context, page } = await signIn('admin');
+    await page.locator('[data-testid="platform-figures"]').waitFor({ timeout: 20_000 });
+    await page.goto(`${t.url}/admin/#/videos/${v.id}`);
+    for (const text of ['Une remarque déplacée', 'Note partagée', 'Ada Lovelace, author <ada@univ.example>', 'Rappel', 'Le TP', 'Énoncé (enonce.txt']) {
+      await page.getByText(text).first().waitFor({ timeout: 10_000 });
+    }
+    await page.locator('[data-enrichment="comments"] button', { hasText: 'Hide' }).click();
+    await expectEventually(async () => (await t.request('GET', `${base}/comments`, { headers: admin.auth })).body.data[0]?.is_hidden === true);
+    assert.equal((await t.request('GET', `${base}/comments`)).body.data.length, 0, 'hidden from viewers');
+    await page.locator('[data-enrichment="contributors"] button', { hasText: 'Delete' }).click();
+    await expectEventually(async () => (await t.request('GET', `${base}/contributors`)).body.data.length === 0);
     await context.close();
   });
 
