@@ -57,10 +57,12 @@ describe('security headers', { skip: ENGINE_INDEPENDENT }, () => {
       const page = await browser.newPage();
       const violations: string[] = [];
       page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
-      await page.goto(`${t.url}/api/docs`);
-      await page.waitForSelector('.opblock-tag', { timeout: 20_000 });
+      // Swagger UI renders only the tags in view for a document this size: a deep link brings one in.
+      await page.goto(`${t.url}/api/docs#/videos`);
+      await page.waitForSelector('.opblock-tag[data-tag="videos"]', { timeout: 20_000 });
       const tags = await page.locator('.opblock-tag').allTextContents();
-      assert.ok(tags.some((x) => /videos/.test(x)), tags.join(', '));
+      assert.ok(tags.some((x) => /^videos/.test(x)), tags.join(', '));
+      assert.ok(await page.locator('.opblock').count() > 0, 'its operations are listed');
       assert.deepEqual(violations, []);
     } finally {
       await browser.close();

@@ -21,7 +21,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 export interface ChapterJson { id: number; title: string; time_start: number }
 
 const Title = Type.String({ minLength: 1, maxLength: 100 });
-const TimeStart = Type.Number({ minimum: 0, maximum: 1e7, description: 'Seconds from the start (millisecond precision)' });
+const TimeStart = Type.Number({ minimum: 0, maximum: 9_999_999, description: 'Seconds from the start (millisecond precision)' });
 const Chapter = model('Chapter', Type.Object({ id: Type.Integer(), title: Type.String(), time_start: Type.Number() }));
 const ChapterCreate = model('ChapterCreate', Type.Object({ title: Title, time_start: TimeStart }, { additionalProperties: false }));
 const ChapterPatch = model('ChapterPatch', Type.Object({ title: Type.Optional(Title), time_start: Type.Optional(TimeStart) }, { additionalProperties: false, minProperties: 1 }));

@@ -151,7 +151,7 @@ describe('player config', () => {
     assert.equal(res.status, 200);
     assert.deepEqual({ ...res.body.data, video: null, access: null }, {
       video: null, access: null, encoding: { status: 'pending', ready: false }, formats: [], hls: null, dash: null, mp4: [], audio: null,
-      tracks: [], chapters: [], chapters_vtt: null, poster: null, thumbnails: [], storyboard_vtt: null,
+      tracks: [], chapters: [], chapters_vtt: null, poster: null, thumbnails: [], storyboard_vtt: null, overlays: [], links: [], documents: [], contributors: [],
     });
   });
 

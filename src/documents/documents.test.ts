@@ -110,14 +110,14 @@ describe('documents', () => {
     for (const forged of [`${other}.${expires}.${sig}`, `${id}.${Number(expires) + 300}.${sig}`, `${id}.${expires}.${'A'.repeat(22)}`, 'garbage']) {
       const res = await at(forged);
       assert.equal(res.status, 403, forged);
-      assert.equal((await res.json()).errors[0].code, 'invalid_media_token');
+      assert.equal(((await res.json()) as any).errors[0].code, 'invalid_media_token');
     }
     // A media token of the video opens no document: its key is outside the media prefixes.
     const media = signMediaToken(t.app.keys.derive('media-url'), video.id, 600).token;
     const { storage_key } = await t.app.dbh.db.selectFrom('video_documents').select('storage_key').where('id', '=', Number(id)).executeTakeFirstOrThrow();
     const viaMedia = await fetch(`${url.origin}/media/t/${media}/${storage_key}`);
     assert.equal(viaMedia.status, 403);
-    assert.equal((await viaMedia.json()).errors[0].code, 'media_path_forbidden');
+    assert.equal(((await viaMedia.json()) as any).errors[0].code, 'media_path_forbidden');
     // Made public, then private again: it shows and hides at once.
     await t.request('PATCH', `/api/v1/videos/${video.slug}/documents/${secret.body.data.id}`, { headers: coowner.auth, json: { is_private: false, title: 'Corrigé' } });
     assert.ok((await names(stranger)).includes('corrige.pdf'));

@@ -17,6 +17,7 @@ import { AUTHENTICATED, OPTIONAL_AUTH, PUBLIC } from '../core/openapi.ts';
 import { model } from '../core/openapi-models.ts';
 import { checkGrant, signGrant } from '../delivery/media-tokens.ts';
 import { mediaBase } from '../delivery/media-urls.ts';
+import { trimmed } from '../enrichments/child-routes.ts';
 import { editableVideo, watchableVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import { checkDocument, DOCUMENT_TYPES } from './types.ts';
@@ -127,7 +128,8 @@ export async function documentRoutes(app: FastifyInstance) {
     if (body.filename !== undefined && !current.storage_key.endsWith(`.${body.filename.replace(/^.*\./, '').toLowerCase()}`)) {
       throw new AppError(415, 'unsupported_media_type', 'The new name must keep the extension of the document\'s type', { field: 'filename' });
     }
-    const updated = await db().updateTable('video_documents').set(body).where('video_id', '=', row.id).where('id', '=', params.id)
+    const changes = { ...body, ...(body.title !== undefined ? { title: trimmed(body.title, 'title') } : {}) };
+    const updated = await db().updateTable('video_documents').set(changes).where('video_id', '=', row.id).where('id', '=', params.id)
       .returningAll().executeTakeFirstOrThrow();
     return ok(documentJson(app, [updated])[0]!);
   });

@@ -9,7 +9,7 @@ import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import type { Database } from '../core/db/database.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { conflict, notFound } from '../core/errors.ts';
+import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import type { VideoRow } from '../videos/queries.ts';
 import { editableVideo, watchableVideo } from '../videos/routes.ts';
@@ -38,6 +38,16 @@ export interface ChildSpec<Row> {
   json(row: Row, editor: boolean): unknown;
   /** Rows in display order. */
   rows(db: Db, videoId: number): Promise<Row[]>;
+}
+
+/** Seconds as stored (numeric(10, 3)): to the millisecond, so that checks see what the database will hold. */
+export const toMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+/** Text trimmed, and not blank (400 validation_error naming the field otherwise). */
+export function trimmed(value: unknown, field: string, min = 1): string {
+  const text = String(value ?? '').trim();
+  if (text.length < min) throw badRequest(min > 1 ? `At least ${min} characters, spaces aside` : 'Blank', field, 'validation_error');
+  return text;
 }
 
 /** Seconds inside the video: below its duration when it is known (0: not encoded yet, anything goes). */

@@ -5,7 +5,7 @@ import type { Kysely, Transaction } from 'kysely';
 import Type from 'typebox';
 import type { Database } from '../core/db/database.ts';
 import { model } from '../core/openapi-models.ts';
-import { childRoutes } from './child-routes.ts';
+import { childRoutes, trimmed } from './child-routes.ts';
 import { checkedUrl, WebUrl } from './urls.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -46,7 +46,7 @@ export const contributorRoutes = childRoutes<ContributorRow>({
   errors: ['invalid_url'],
   duplicate: { code: 'contributor_exists', message: 'This person already has this role on the video', field: 'name' },
   values: (_video, input) => ({
-    name: String(input.name).trim(), role: input.role, email: input.email ?? null,
+    name: trimmed(input.name, 'name', 2), role: input.role, email: input.email ?? null,
     weblink: input.weblink ? checkedUrl(String(input.weblink), 'weblink') : null,
   }),
   json: (c, editor) => ({ ...publicContributor(c), ...(editor ? { email: c.email } : {}) }),

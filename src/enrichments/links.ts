@@ -6,12 +6,12 @@ import Type from 'typebox';
 import type { Database } from '../core/db/database.ts';
 import { badRequest } from '../core/errors.ts';
 import { model } from '../core/openapi-models.ts';
-import { childRoutes, withinDuration } from './child-routes.ts';
+import { childRoutes, toMs, trimmed, withinDuration } from './child-routes.ts';
 import { checkedUrl, WebUrl } from './urls.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-const Seconds = Type.Number({ minimum: 0, maximum: 1e7, description: 'Seconds from the start (millisecond precision)' });
+const Seconds = Type.Number({ minimum: 0, maximum: 9_999_999, description: 'Seconds from the start (millisecond precision)' });
 const Label = Type.String({ minLength: 1, maxLength: 200 });
 
 export const TimedLink = model('TimedLink', Type.Object({ id: Type.Integer(), url: Type.String(), label: Type.String(), time_start: Type.Number() }));
@@ -34,9 +34,9 @@ export const linkRoutes = childRoutes<LinkJson>({
   model: TimedLink, create: TimedLinkCreate, patch: TimedLinkPatch,
   errors: ['invalid_url', 'time_beyond_duration'],
   values: (video, input) => {
-    const start = Number(input.time_start);
+    const start = toMs(Number(input.time_start));
     if (!withinDuration(video, start)) throw badRequest(`The link must appear before the end of the video (${video.duration} s)`, 'time_start', 'time_beyond_duration');
-    return { url: checkedUrl(String(input.url), 'url'), label: String(input.label).trim(), time_start: start };
+    return { url: checkedUrl(String(input.url), 'url'), label: trimmed(input.label, 'label'), time_start: start };
   },
   json: (l) => l,
   rows: linkRows,

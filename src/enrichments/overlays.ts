@@ -7,14 +7,14 @@ import Type from 'typebox';
 import type { Database } from '../core/db/database.ts';
 import { badRequest } from '../core/errors.ts';
 import { model } from '../core/openapi-models.ts';
-import { childRoutes, withinDuration } from './child-routes.ts';
+import { childRoutes, toMs, trimmed, withinDuration } from './child-routes.ts';
 import { sanitizeOverlayHtml } from './sanitize.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export const OVERLAY_POSITIONS = ['top-left', 'top', 'top-right', 'right', 'bottom-right', 'bottom', 'bottom-left', 'left'] as const;
 const Position = Type.Enum([...OVERLAY_POSITIONS]);
-const Seconds = Type.Number({ minimum: 0, maximum: 1e7, description: 'Seconds from the start (millisecond precision)' });
+const Seconds = Type.Number({ minimum: 0, maximum: 9_999_999, description: 'Seconds from the start (millisecond precision)' });
 const Title = Type.String({ minLength: 1, maxLength: 100 });
 const Content = Type.String({ minLength: 1, maxLength: 20_000, description: 'HTML; kept to an allow-list of formatting tags (scripts, event handlers, javascript: URLs, frames and CSS expressions are removed)' });
 
@@ -45,13 +45,13 @@ export const overlayRoutes = childRoutes<OverlayJson>({
   model: Overlay, create: OverlayCreate, patch: OverlayPatch,
   errors: ['invalid_time_range', 'time_beyond_duration', 'empty_content'],
   values: (video, input) => {
-    const start = Number(input.time_start), end = Number(input.time_end);
+    const start = toMs(Number(input.time_start)), end = toMs(Number(input.time_end));
     if (end <= start) throw badRequest('time_end must be after time_start', 'time_end', 'invalid_time_range');
     if (!withinDuration(video, end)) throw badRequest(`The overlay must end by the end of the video (${video.duration} s)`, 'time_end', 'time_beyond_duration');
     const content = sanitizeOverlayHtml(String(input.content));
     if (!content) throw badRequest('Nothing is left of the content once its unsafe HTML is removed', 'content', 'empty_content');
     return {
-      title: String(input.title).trim(), time_start: start, time_end: end, content,
+      title: trimmed(input.title, 'title'), time_start: start, time_end: end, content,
       position: input.position ?? 'bottom-right', background: input.background ?? true,
     };
   },

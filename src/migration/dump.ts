@@ -32,6 +32,9 @@ export const VIDEO_SCOPED: Record<string, string> = {
   'video.viewcount': 'video',
   'video.usermarkertime': 'video',
   'video.videoversion': 'video',
+  'video.comment': 'video',
+  'video.advancednotes': 'video',
+  'video.notes': 'video',
 };
 
 export interface DumpRecord {

@@ -65,7 +65,12 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.equal(m('video.viewcount').imported, 2);
     assert.equal(m('video.usermarkertime').imported, 1);
     assert.equal(report.notMapped.get('playlist.playlist'), undefined);
-    assert.equal(report.notMapped.get('completion.contributor'), 1);
+    assert.equal(report.notMapped.get('completion.contributor'), undefined);
+    assert.deepEqual({ ...m('completion.document') }, { seen: 2, imported: 1, already: 0, matched: 0, skipped: 1 });
+    assert.ok(report.skipped.some((s) => s.model === 'completion.document' && /not of a "\.pdf" document/.test(s.reason)));
+    assert.deepEqual([m('completion.contributor').imported, m('completion.overlay').imported, m('video.comment').imported, m('video.vote').imported], [1, 1, 2, 2]);
+    assert.ok(report.skipped.some((s) => s.model === 'video.comment' && s.pk === 3 && /author was not imported/.test(s.reason)));
+    assert.deepEqual([m('video.advancednotes').imported, m('video.notes').imported], [2, 1]);
     assert.ok([...report.adjusted.keys()].some((k) => /main_lang/.test(k)));
     assert.ok(report.filesCopied > 30);
     assert.match(report.summary(), /video\.video\s+11\s+10/);
@@ -181,6 +186,27 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
     assert.deepEqual(stats.body.data.series.map((d: { views: number }) => d.views), [0, 41, 7]);
     const resume = await t.request('GET', `/api/v1/videos/${fx.videos.pub}/position`, { headers: student1 });
     assert.equal(resume.body.data.position, 2);
+  });
+
+  it('enrichments arrive: comment threads with their votes, notes, contributors, sanitised overlays, documents', async () => {
+    const base = `/api/v1/videos/${fx.videos.pub}`;
+    const comments = (await t.request('GET', `${base}/comments`, { headers: student2 })).body.data;
+    assert.deepEqual(comments.map((c: any) => [c.author.username, c.text, c.votes, c.has_voted, c.reply_count, c.created_at]),
+      [['etudiant1', 'Merci pour ce cours !', 2, true, 1, '2022-01-12T10:00:00.000Z']]);
+    const replies = (await t.request('GET', `${base}/comments?parent=${comments[0].id}`)).body.data;
+    assert.deepEqual(replies.map((c: any) => [c.author.username, c.text]), [['jdupont', 'Avec plaisir.']]);
+    assert.equal((await t.request('GET', base)).body.data.comment_count, 2);
+    const notes = async (h: Record<string, string>) => ((await t.request('GET', `${base}/notes`, { headers: h })).body.data as any[]).map((n) => [n.text, n.is_public, n.time_start]);
+    assert.deepEqual(await notes(student1), [['À revoir', false, null], ['Formule importante', true, 2]]);
+    assert.deepEqual(await notes(anon), [['Formule importante', true, 2]]);
+    assert.deepEqual(await notes(student2), [['Ancienne note', false, null], ['Formule importante', true, 2]]);
+    const config = (await t.request('GET', `${base}/config`)).body.data;
+    assert.deepEqual(config.contributors.map((c: any) => [c.name, c.role]), [['Jean Martin', 'author']]);
+    assert.deepEqual(config.overlays.map((o: any) => [o.title, o.time_start, o.time_end, o.position, o.content]), [['Attention', 1, 3, 'top-left', '<p>Formule <b>clé</b></p>']]);
+    assert.deepEqual(config.documents.map((d: any) => [d.filename, d.content_type]), [['support.pdf', 'application/pdf']]);
+    const pdf = await fetch(config.documents[0].url);
+    assert.equal(pdf.status, 200);
+    assert.match(await pdf.text(), /^%PDF-1\.4/);
   });
 
   it('old links resolve: videos, private links, channels, themes, playlists, media files', async () => {

@@ -15,6 +15,7 @@ import { importPeople } from './people.ts';
 import { importTaxonomy } from './taxonomy.ts';
 import { importVideos } from './videos.ts';
 import { importPlaylists } from './playlists.ts';
+import { importVotes } from './enrichments.ts';
 
 /** The models this importer reads; any other model of the dump is listed as not migrated. */
 export const KNOWN_MODELS = new Set([
@@ -24,8 +25,7 @@ export const KNOWN_MODELS = new Set([
   'video_encode_transcript.videorendition', 'completion.track', 'chapter.chapter', 'video.videoaccesstoken',
   'main.customfilemodel', 'main.customimagemodel', 'podfile.customfilemodel', 'podfile.customimagemodel',
   'video.viewcount', 'video.usermarkertime', 'playlist.playlist', 'playlist.playlistcontent',
-  // Read to be counted in the report (pod-api has no place for them yet):
-  'completion.contributor', 'completion.document', 'completion.overlay',
+  'completion.contributor', 'completion.document', 'completion.overlay', 'video.comment', 'video.vote', 'video.advancednotes', 'video.notes',
 ]);
 
 /** The fields a V4 dump has on the models the import cannot do without: another shape is another Pod version. */
@@ -100,7 +100,10 @@ export async function runImport(db: Kysely<Database> | null, storage: Storage, c
   const parts = new Set(options.only ?? ['people', 'taxonomy', 'videos', 'playlists']);
   if (parts.has('people')) await importPeople(ctx);
   if (parts.has('taxonomy')) await importTaxonomy(ctx);
-  if (parts.has('videos')) await importVideos(ctx, counts.get('video.video') ?? 0);
+  if (parts.has('videos')) {
+    await importVideos(ctx, counts.get('video.video') ?? 0);
+    await importVotes(ctx);
+  }
   if (parts.has('playlists')) await importPlaylists(ctx);
 
   if (ctx.db) {

@@ -17,11 +17,12 @@ import type { ImportContext } from './context.ts';
 import { BUCKETS, readSpool } from './dump.ts';
 import { videoOutputs, type V4Row } from './encodings.ts';
 import { readText } from './media.ts';
+import { ENRICHMENT_MODELS, importEnrichments } from './enrichments.ts';
 
 type Tx = Transaction<Database>;
 const CHUNK = 100;
 const CHILDREN = ['video_encode_transcript.encodingvideo', 'video_encode_transcript.encodingaudio', 'video_encode_transcript.playlistvideo',
-  'completion.track', 'chapter.chapter', 'video.videoaccesstoken', 'video.viewcount', 'video.usermarkertime', 'completion.contributor', 'completion.document', 'completion.overlay'] as const;
+  'completion.track', 'chapter.chapter', 'video.videoaccesstoken', 'video.viewcount', 'video.usermarkertime', ...ENRICHMENT_MODELS] as const;
 const SLUG = /^\d+-[a-z0-9-]*$|^\d+$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -199,7 +200,7 @@ async function linkRelations(ctx: ImportContext, tx: Tx, prepared: Prepared[]) {
   await sql`update videos set search_vector = video_search_document(id) where id in (${sql.join(prepared.map((p) => p.id))})`.execute(tx);
 }
 
-/** Tracks, chapters, private links, view counts, resume positions; the rest of V4's per-video data is counted in the report. */
+/** Tracks, chapters, private links, view counts, resume positions, and the enrichments (enrichments.ts). */
 async function importChildren(ctx: ImportContext, tx: Tx | null, v: V4Row, videoId: number, data: BucketData, mapped: { model: string; old: unknown; new: unknown }[]) {
   const { report } = ctx;
   const rows = (model: string) => data.children.get(model)?.get(String(v.pk)) ?? [];
@@ -305,9 +306,5 @@ async function importChildren(ctx: ImportContext, tx: Tx | null, v: V4Row, video
     report.imported('video.usermarkertime', positions.size);
   }
 
-  // What pod-api has no place for yet: counted, never silently dropped.
-  for (const model of ['completion.contributor', 'completion.document', 'completion.overlay']) {
-    const n = rows(model).length;
-    if (n) report.notMapped.set(model, (report.notMapped.get(model) ?? 0) + n);
-  }
+  await importEnrichments(ctx, tx, videoId, rows, mapped);
 }

@@ -13,12 +13,12 @@ import { AppError, badRequest, forbidden, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { model } from '../core/openapi-models.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
-import { withinDuration } from '../enrichments/child-routes.ts';
+import { toMs, withinDuration } from '../enrichments/child-routes.ts';
 import type { VideoRow } from '../videos/queries.ts';
 import { watchableVideo } from '../videos/routes.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 
-const Seconds = Type.Union([Type.Number({ minimum: 0, maximum: 1e7 }), Type.Null()], { description: 'Where in the video (seconds); null: about the whole video' });
+const Seconds = Type.Union([Type.Number({ minimum: 0, maximum: 9_999_999 }), Type.Null()], { description: 'Where in the video (seconds); null: about the whole video' });
 const Text = Type.String({ minLength: 1, maxLength: 10_000, description: 'Plain text or Markdown; HTML tags are refused' });
 export const Note = model('Note', Type.Object({
   id: Type.Integer(),
@@ -74,7 +74,7 @@ export async function noteRoutes(app: FastifyInstance) {
     if (input.time_start != null && !withinDuration(video, input.time_start)) {
       throw badRequest(`The note must be inside the video (${video.duration} s)`, 'time_start', 'time_beyond_duration');
     }
-    return { ...(input.text !== undefined ? { text: plainText(input.text) } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
+    return { ...(input.text !== undefined ? { text: plainText(input.text) } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
   }
   const watching = (request: FastifyRequest, ref: string) => watchableVideo(app, request, ref);
 

@@ -4,8 +4,8 @@
 // theme tree, every visibility case (public, draft, restricted, groups,
 // password, restricted + password, private link), encoded videos with their
 // files on disk (real single-file HLS made by ffmpeg, MP4, MP3, overview,
-// thumbnail), subtitle tracks, chapters, view counts, contributors, a
-// playlist and favourites — and broken rows: a video whose owner is missing,
+// thumbnail), subtitle tracks, chapters, view counts, contributors,
+// documents, overlays, comments and votes, notes, a playlist and favourites — and broken rows: a video whose owner is missing,
 // a video whose files are gone, an invalid WebVTT, a username that differs
 // from another only by case.
 import { spawnSync } from 'node:child_process';
@@ -156,6 +156,24 @@ export async function buildV4Fixture(): Promise<V4Fixture> {
   add('video.viewcount', 1, { video: 12, date: '2022-01-10', count: 41 });
   add('video.viewcount', 2, { video: 12, date: '2022-01-11', count: 7 });
   add('completion.contributor', 1, { video: 12, name: 'Jean Martin', email_address: '', role: 'author', weblink: '' });
+  // Enrichments: a document (and one whose bytes are not what its name says), an overlay with unsafe
+  // HTML, a comment thread with votes (and a comment whose author is gone), notes of each kind.
+  await writeFile(path.join(media, `files/${teacherHashkey}/support.pdf`), '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  await writeFile(path.join(media, `files/${teacherHashkey}/faux.pdf`), '<html><script>alert(1)</script></html>');
+  add('podfile.customfilemodel', 3, { name: 'support', description: '', folder: 1, created_by: 2, file: `files/${teacherHashkey}/support.pdf`, date_created: '2021-10-05T09:30:00Z' });
+  add('podfile.customfilemodel', 4, { name: 'faux', description: '', folder: 1, created_by: 2, file: `files/${teacherHashkey}/faux.pdf`, date_created: '2021-10-05T09:30:00Z' });
+  add('completion.document', 1, { video: 12, document: 3, private: false });
+  add('completion.document', 2, { video: 12, document: 4, private: true });
+  add('completion.overlay', 1, { video: 12, title: 'Attention', slug: 'attention', time_start: 1, time_end: 3,
+    content: '<p onclick="steal()">Formule <script>alert(1)</script><b>clé</b></p>', position: 'top-left', background: true });
+  add('video.comment', 1, { video: 12, author: 4, content: 'Merci pour ce cours !', parent: null, direct_parent: null, added: '2022-01-12T10:00:00Z' });
+  add('video.comment', 2, { video: 12, author: 2, content: 'Avec plaisir.', parent: 1, direct_parent: 1, added: '2022-01-12T11:00:00Z' });
+  add('video.comment', 3, { video: 12, author: 99, content: 'Auteur disparu', parent: null, direct_parent: null, added: '2022-01-12T12:00:00Z' });
+  add('video.vote', 1, { user: 5, comment: 1 });
+  add('video.vote', 2, { user: 2, comment: 1 });
+  add('video.advancednotes', 1, { video: 12, user: 4, status: '2', note: 'Formule importante', timestamp: 2, added_on: '2022-01-12T10:00:00Z', modified_on: '2022-01-12T10:00:00Z' });
+  add('video.advancednotes', 2, { video: 12, user: 4, status: '0', note: 'À revoir', timestamp: null, added_on: '2022-01-12T10:00:00Z', modified_on: '2022-01-12T10:00:00Z' });
+  add('video.notes', 1, { video: 12, user: 5, note: 'Ancienne note' });
   add('playlist.playlist', 1, { name: 'Favorites', description: '', password: '', visibility: 'private', autoplay: true, promoted: false, editable: false,
     slug: '1-favorites', owner: 4, additional_owners: [], date_created: '2022-01-01T00:00:00Z', date_updated: '2022-01-01T00:00:00Z', site: 1 });
   add('playlist.playlistcontent', 1, { playlist: 1, video: 12, date_added: '2022-01-01T00:00:00Z', rank: 1 });
