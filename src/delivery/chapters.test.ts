@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { markEncoded } from '../test-support/encoded.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, type TestUser } from '../test-support/users.ts';
+import { editorsCast } from '../test-support/cast.ts';
 
 describe('chapters', () => {
   let t: TestApp;
@@ -14,16 +15,9 @@ describe('chapters', () => {
 
   before(async () => {
     t = await startTestApp();
-    owner = await createUser(t, 'owner', { is_staff: true });
-    await createUser(t, 'coowner');
-    stranger = await createUser(t, 'stranger');
-    staff = await createUser(t, 'teacher', { is_staff: true });
-    root = await createUser(t, 'root', { is_superuser: true });
-    const make = async (who: TestUser, json: Record<string, unknown>) => (await t.request('POST', '/api/v1/videos', { headers: who.auth, json })).body.data;
-    mine = await make(owner, { title: 'Mine', is_draft: false, additional_owners: ['coowner'] });
-    theirs = await make(staff, { title: 'Theirs', is_draft: false });
-    draft = await make(owner, { title: 'Draft', is_draft: true });
-    for (const v of [mine, theirs, draft]) await markEncoded(t, v.id); // duration 8 s
+    ({ owner, stranger, staff, root, mine, theirs } = await editorsCast(t));
+    draft = (await t.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Draft', is_draft: true } })).body.data;
+    await markEncoded(t, draft.id); // duration 8 s
   });
   after(() => t.close());
 

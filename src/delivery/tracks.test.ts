@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { markEncoded } from '../test-support/encoded.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
-import { createUser, type TestUser } from '../test-support/users.ts';
+import type { TestUser } from '../test-support/users.ts';
+import { editorsCast } from '../test-support/cast.ts';
 
 const SRT = '1\r\n00:00:01,000 --> 00:00:02,500\r\nBonjour à tous\r\n\r\n2\r\n00:00:03,000 --> 00:00:05,000\r\nCours n°1\r\n';
 const VTT = 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n';
@@ -17,17 +18,7 @@ describe('subtitle tracks', () => {
 
   before(async () => {
     t = await startTestApp();
-    owner = await createUser(t, 'owner', { is_staff: true });
-    coowner = await createUser(t, 'coowner');
-    stranger = await createUser(t, 'stranger');
-    staff = await createUser(t, 'teacher', { is_staff: true });
-    root = await createUser(t, 'root', { is_superuser: true });
-    const a = await t.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Mine', is_draft: false, additional_owners: ['coowner'] } });
-    const b = await t.request('POST', '/api/v1/videos', { headers: staff.auth, json: { title: 'Theirs', is_draft: false } });
-    mine = a.body.data;
-    theirs = b.body.data;
-    await markEncoded(t, mine.id);
-    await markEncoded(t, theirs.id);
+    ({ owner, coowner, stranger, staff, root, mine, theirs } = await editorsCast(t));
   });
   after(() => t.close());
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { markEncoded } from '../test-support/encoded.ts';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
-import { createUser, type TestUser } from '../test-support/users.ts';
+import type { TestUser } from '../test-support/users.ts';
+import { editorsCast } from '../test-support/cast.ts';
 import { purgeVideo } from '../videos/purge.ts';
 
 describe('contributors, overlays, timed links', () => {
@@ -16,15 +17,7 @@ describe('contributors, overlays, timed links', () => {
 
   before(async () => {
     t = await startTestApp();
-    owner = await createUser(t, 'owner', { is_staff: true });
-    coowner = await createUser(t, 'coowner');
-    stranger = await createUser(t, 'stranger');
-    staff = await createUser(t, 'teacher', { is_staff: true });
-    manager = await createUser(t, 'manager', { is_manager: true });
-    const make = async (who: TestUser, json: Record<string, unknown>) => (await t.request('POST', '/api/v1/videos', { headers: who.auth, json })).body.data;
-    mine = await make(owner, { title: 'Mine', is_draft: false, additional_owners: ['coowner'] });
-    other = await make(staff, { title: 'Other', is_draft: false });
-    for (const v of [mine, other]) await markEncoded(t, v.id); // duration 8 s
+    ({ owner, coowner, stranger, staff, manager, mine, theirs: other } = await editorsCast(t));
   });
   after(() => t.close());
 
