@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['list', 'read', 'views', 'upload', 'dispatch', 'media', 'import', 'encode'];
+const BENCHES = ['list', 'read', 'views', 'comments', 'upload', 'dispatch', 'media', 'import', 'encode'];
 const only = process.env.BENCH_ONLY?.split(',');
 const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const BEGIN = '<!-- npm run bench: begin (generated, do not edit) -->';

@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import type { TestUser } from '../test-support/users.ts';
 import { editorsCast } from '../test-support/cast.ts';
 import { purgeVideo } from '../videos/purge.ts';
+import { dangers, XSS_CORPUS } from '../test-support/xss.ts';
 
 describe('contributors, overlays, timed links', () => {
   let t: TestApp;
@@ -135,6 +136,26 @@ describe('contributors, overlays, timed links', () => {
     assert.equal((await t.request('PATCH', `${url(mine, 'links')}/99999999999999999999`, { headers: owner.auth, json: { label: 'x' } })).status, 400);
     const text = await t.request('POST', url(mine, 'links'), { headers: { ...owner.auth, 'content-type': 'text/plain' }, body: 'url=x' });
     assert.deepEqual([text.status, text.body.errors[0].code], [415, 'unsupported_media_type']);
+  });
+
+  it('overlay HTML: every payload of the XSS corpus is stored and served sanitised; one with nothing safe left is refused', async () => {
+    const v = (await t.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Overlays', is_draft: false } })).body.data;
+    await markEncoded(t, v.id);
+    let refused = 0;
+    for (const [i, payload] of XSS_CORPUS.entries()) {
+      const res = await t.request('POST', url(v, 'overlays'), { headers: owner.auth, json: { title: `o${i}`, time_start: 0, time_end: 1, content: payload } });
+      if (res.status === 400) {
+        assert.equal(res.body.errors[0].code, 'empty_content', payload);
+        refused++;
+        continue;
+      }
+      assert.equal(res.status, 201, res.text);
+      assert.deepEqual(dangers(res.body.data.content), [], payload);
+    }
+    const config = await t.request('GET', `/api/v1/videos/${v.slug}/config`);
+    assert.equal(config.body.data.overlays.length, XSS_CORPUS.length - refused);
+    for (const o of config.body.data.overlays) assert.deepEqual(dangers(o.content), [], o.content);
+    assert.ok(refused > 10 && refused < XSS_CORPUS.length, `${refused} refused`);
   });
 
   it('a video\'s purge deletes its enrichments (documents\' files included); until then a deleted video\'s are 404', async () => {
