@@ -67,6 +67,7 @@ try {
 
   const baseline = await load(`${api.url}/api/v1/videos?limit=20`, { duration: 2 }).then(() => load(`${api.url}/api/v1/videos?limit=20`, { duration }));
   const cases: [string, string, Record<string, string>][] = [
+    ['GET …/chapters — the same access check, an empty list (the floor of any per-video read)', `${api.url}/api/v1/videos/${video}/chapters`, {}],
     ['GET …/comments?limit=20 — anonymous, first page', `${comments}?limit=20`, {}],
     ['GET …/comments?limit=20 — signed in (has_voted)', `${comments}?limit=20`, bearer],
     [`GET …/comments?limit=20&cursor=… — the page after comment ${Math.floor(size * 0.9).toLocaleString('en')}`, `${comments}?limit=20&cursor=${encodeCursor([deep])}`, {}],
@@ -85,9 +86,13 @@ try {
     url: comments, method: 'POST', duration, connections: 20,
     headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Un commentaire de charge, sans HTML.' }),
   });
-  const stored = Number((await client.query('select count(*) from video_comments')).rows[0].count) - before;
-  const count = Number((await client.query('select comments from video_view_counts where video_id = $1', [video])).rows[0].comments);
-  const expected = Number((await client.query('select count(*) from video_comments where video_id = $1 and hidden_at is null', [video])).rows[0].count);
+  // Requests still in flight when the load stopped finish first; then one snapshot reads the count and the rows.
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = (await client.query<{ total: string; counted: number; visible: string }>(`select (select count(*) from video_comments) as total,
+    (select comments from video_view_counts where video_id = $1) as counted,
+    (select count(*) from video_comments where video_id = $1 and hidden_at is null) as visible`, [video])).rows[0]!;
+  const stored = Number(after.total) - before;
+  const count = Number(after.counted), expected = Number(after.visible);
   rows.push([`POST …/comments — one signed-in user, 20 connections (${stored} stored, ${posted.non2xx} non-2xx; comment_count ${count === expected ? 'exact' : `${count} ≠ ${expected}`})`,
     posted.requests.average, posted.latency.p50, posted.latency.p99, ratio(posted.requests.average / baseline.rps)]);
   summary('comments: POST a comment', `${Math.round(posted.requests.average)} req/s`, `${Math.round(baseline.rps)} req/s (GET /videos)`, posted.requests.average / baseline.rps);

@@ -15,8 +15,7 @@ import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { model } from '../core/openapi-models.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { HTML_TAG } from '../enrichments/sanitize.ts';
-import type { VideoRow } from '../videos/queries.ts';
-import { watchableVideo } from '../videos/routes.ts';
+import { watchableFacts, type WatchedVideo } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 
 const Person = Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() });
@@ -72,13 +71,13 @@ export async function commentRoutes(app: FastifyInstance) {
 
   /** The video, if the caller may watch it and comments are open on it. */
   async function commentable(request: FastifyRequest, ref: string) {
-    const video = await watchableVideo(app, request, ref);
+    const video = await watchableFacts(app, request, ref);
     if (!app.config.COMMENTS_ENABLED) throw new AppError(403, 'comments_disabled', 'Comments are disabled on this server');
-    if (video.row.disable_comment) throw new AppError(403, 'comments_disabled', 'Comments are closed on this video');
+    if (video.disable_comment) throw new AppError(403, 'comments_disabled', 'Comments are closed on this video');
     return video;
   }
 
-  function selectComments(video: VideoRow, viewerId: number | null, editor: boolean) {
+  function selectComments(video: WatchedVideo, viewerId: number | null, editor: boolean) {
     return db().selectFrom('video_comments as c').innerJoin('users as u', 'u.id', 'c.author_id')
       .select([
         'c.id', 'c.parent_id', 'c.text', 'c.votes', 'c.hidden_at', 'c.edited_at', 'c.created_at', 'c.author_id',
@@ -95,7 +94,7 @@ export async function commentRoutes(app: FastifyInstance) {
     reply_count: Number(c.reply_count), is_hidden: c.hidden_at !== null, edited_at: c.edited_at ? new Date(c.edited_at).toISOString() : null,
     created_at: new Date(c.created_at).toISOString(), can_edit: viewerId === c.author_id, can_moderate: editor || viewerId === c.author_id,
   });
-  async function one(video: VideoRow, id: number, viewerId: number | null, editor: boolean) {
+  async function one(video: WatchedVideo, id: number, viewerId: number | null, editor: boolean) {
     const row = await selectComments(video, viewerId, editor).where('c.id', '=', id).executeTakeFirst();
     if (!row) throw notFound('No such comment on this video');
     return row;
@@ -108,7 +107,8 @@ export async function commentRoutes(app: FastifyInstance) {
       params: VideoRefParams, querystring: CommentListQuery, response: { 200: Envelope(Type.Array(Comment), PageMeta) },
     },
   }, async (request) => {
-    const { row, editor } = await commentable(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await commentable(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const { editor } = row;
     const q = request.query as Static<typeof CommentListQuery>;
     const limit = q.limit ?? 20;
     const sort = (q.sort ?? 'oldest') as (typeof SORTS)[number];
@@ -138,7 +138,8 @@ export async function commentRoutes(app: FastifyInstance) {
     config: limited,
   }, async (request, reply) => {
     const viewer = requireUser(request);
-    const { row, editor } = await commentable(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await commentable(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const { editor } = row;
     const body = request.body as Static<typeof CommentCreate>;
     const text = plainText(body.text);
     if (body.parent_id !== undefined) {
@@ -163,7 +164,8 @@ export async function commentRoutes(app: FastifyInstance) {
   }, async (request) => {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof CommentParams>;
-    const { row, editor } = await commentable(request, params.ref);
+    const row = await commentable(request, params.ref);
+    const { editor } = row;
     const body = request.body as Static<typeof CommentPatch>;
     const current = await one(row, params.id, viewer.id, editor);
     const set: { text?: string; edited_at?: Date; hidden_at?: Date | null } = {};
@@ -190,7 +192,8 @@ export async function commentRoutes(app: FastifyInstance) {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof CommentParams>;
     // Closing comments does not stop anyone removing what they wrote, nor editors cleaning up.
-    const { row, editor } = await watchableVideo(app, request, params.ref);
+    const row = await watchableFacts(app, request, params.ref);
+    const { editor } = row;
     const current = await one(row, params.id, viewer.id, editor);
     if (!editor && current.author_id !== viewer.id) throw forbidden('Only its author or an editor of the video deletes a comment');
     await db().deleteFrom('video_comments').where('video_id', '=', row.id).where('id', '=', params.id).execute();
@@ -209,7 +212,8 @@ export async function commentRoutes(app: FastifyInstance) {
       handler: async (request) => {
         const viewer = requireUser(request);
         const params = request.params as Static<typeof CommentParams>;
-        const { row, editor } = await commentable(request, params.ref);
+        const row = await commentable(request, params.ref);
+        const { editor } = row;
         await one(row, params.id, viewer.id, editor);
         const votes = await db().transaction().execute(async (tx) => {
           if (method === 'PUT') {

@@ -18,7 +18,7 @@ import { model } from '../core/openapi-models.ts';
 import { checkGrant, signGrant } from '../delivery/media-tokens.ts';
 import { mediaBase } from '../delivery/media-urls.ts';
 import { trimmed } from '../enrichments/child-routes.ts';
-import { editableVideo, watchableVideo } from '../videos/routes.ts';
+import { editableFacts, watchableFacts } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import { checkDocument, DOCUMENT_TYPES } from './types.ts';
 
@@ -76,8 +76,8 @@ export async function documentRoutes(app: FastifyInstance) {
       params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Type.Array(VideoDocument)) },
     },
   }, async (request) => {
-    const { row, editor } = await watchableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
-    return ok(documentJson(app, await documentRows(db(), row.id, editor)));
+    const { id, editor } = await watchableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+    return ok(documentJson(app, await documentRows(db(), id, editor)));
   });
 
   // The upload takes the file as the whole body, whatever its Content-Type: its own scope, where every body is bytes.
@@ -93,7 +93,7 @@ export async function documentRoutes(app: FastifyInstance) {
       },
       bodyLimit: app.config.DOCUMENT_MAX_BYTES,
     }, async (request, reply) => {
-      const { row } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+      const row = await editableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
       const q = request.query as Static<typeof UploadQuery>;
       const bytes = request.body;
       if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new AppError(400, 'validation_error', 'The body must be the document\'s bytes', { field: 'body' });
@@ -120,7 +120,7 @@ export async function documentRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const params = request.params as Static<typeof DocParams>;
-    const { row } = await editableVideo(app, request, params.ref);
+    const row = await editableFacts(app, request, params.ref);
     const body = request.body as Static<typeof DocumentPatch>;
     const current = await db().selectFrom('video_documents').select(['storage_key']).where('video_id', '=', row.id).where('id', '=', params.id).executeTakeFirst();
     if (!current) throw notFound('No such document on this video');
@@ -141,7 +141,7 @@ export async function documentRoutes(app: FastifyInstance) {
     },
   }, async (request) => {
     const params = request.params as Static<typeof DocParams>;
-    const { row } = await editableVideo(app, request, params.ref);
+    const row = await editableFacts(app, request, params.ref);
     const gone = await db().deleteFrom('video_documents').where('video_id', '=', row.id).where('id', '=', params.id).returning('storage_key').executeTakeFirst();
     if (!gone) throw notFound('No such document on this video');
     await app.storage.delete(gone.storage_key);

@@ -11,8 +11,7 @@ import { Envelope, ok } from '../core/envelope.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
 import { badRequest, conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
-import type { VideoRow } from '../videos/queries.ts';
-import { editableVideo, watchableVideo } from '../videos/routes.ts';
+import { editableFacts, watchableFacts } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -33,7 +32,7 @@ export interface ChildSpec<Row> {
   /** The answer to a (video, …) uniqueness violation, if the table has one. */
   duplicate?: { code: ErrorCode; message: string; field: string };
   /** Column values from the input (the current row merged in on update), checked against the video. */
-  values(video: VideoRow, input: Record<string, unknown>): Record<string, unknown>;
+  values(video: { duration: number }, input: Record<string, unknown>): Record<string, unknown>;
   /** The row as shown: `editor` sees what viewers do not (a contributor's e-mail). */
   json(row: Row, editor: boolean): unknown;
   /** Rows in display order. */
@@ -51,7 +50,7 @@ export function trimmed(value: unknown, field: string, min = 1): string {
 }
 
 /** Seconds inside the video: below its duration when it is known (0: not encoded yet, anything goes). */
-export function withinDuration(video: VideoRow, seconds: number) {
+export function withinDuration(video: { duration: number }, seconds: number) {
   return video.duration <= 0 || seconds <= video.duration;
 }
 
@@ -79,8 +78,8 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
         params: VideoRefParams, querystring: VideoAccessQuery, response: { 200: Envelope(Type.Array(spec.model)) },
       },
     }, async (request) => {
-      const { row, editor } = await watchableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
-      return ok((await spec.rows(db(), row.id)).map((r) => spec.json(r, editor)));
+      const { id, editor } = await watchableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+      return ok((await spec.rows(db(), id)).map((r) => spec.json(r, editor)));
     });
 
     app.post(base, {
@@ -89,7 +88,7 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
         params: VideoRefParams, body: spec.create, response: { 201: Envelope(spec.model) },
       },
     }, async (request, reply) => {
-      const { row } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
+      const row = await editableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
       const values = spec.values(row, request.body as Record<string, unknown>);
       const created = await guarded(() => table().insertInto(spec.table).values({ ...values, video_id: row.id }).returning('id').executeTakeFirstOrThrow());
       reply.code(201);
@@ -103,7 +102,7 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
       },
     }, async (request) => {
       const params = request.params as Static<typeof Params>;
-      const { row } = await editableVideo(app, request, params.ref);
+      const row = await editableFacts(app, request, params.ref);
       const current = (await spec.rows(db(), row.id)).find((r) => r.id === params.id);
       if (!current) throw notFound(`No such ${spec.noun} on this video`);
       // The merged child is checked whole: a new end before the old start is caught.
@@ -120,7 +119,7 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
       },
     }, async (request) => {
       const params = request.params as Static<typeof Params>;
-      const { row } = await editableVideo(app, request, params.ref);
+      const row = await editableFacts(app, request, params.ref);
       const gone = await table().deleteFrom(spec.table).where('video_id', '=', row.id).where('id', '=', params.id).returning('id').executeTakeFirst();
       if (!gone) throw notFound(`No such ${spec.noun} on this video`);
       return ok(null);

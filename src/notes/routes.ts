@@ -14,8 +14,7 @@ import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { model } from '../core/openapi-models.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { toMs, withinDuration } from '../enrichments/child-routes.ts';
-import type { VideoRow } from '../videos/queries.ts';
-import { watchableVideo } from '../videos/routes.ts';
+import { watchableFacts, type WatchedVideo } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 
 const Seconds = Type.Union([Type.Number({ minimum: 0, maximum: 9_999_999 }), Type.Null()], { description: 'Where in the video (seconds); null: about the whole video' });
@@ -69,14 +68,14 @@ export async function noteRoutes(app: FastifyInstance) {
     if (!row) throw notFound('No such note on this video');
     return row;
   }
-  function checked(video: VideoRow, input: { text?: string; time_start?: number | null; is_public?: boolean }) {
+  function checked(video: WatchedVideo, input: { text?: string; time_start?: number | null; is_public?: boolean }) {
     if (input.is_public && video.disable_public_notes) throw new AppError(403, 'public_notes_disabled', 'Public notes are turned off on this video: keep it private', { field: 'is_public' });
     if (input.time_start != null && !withinDuration(video, input.time_start)) {
       throw badRequest(`The note must be inside the video (${video.duration} s)`, 'time_start', 'time_beyond_duration');
     }
     return { ...(input.text !== undefined ? { text: plainText(input.text) } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
   }
-  const watching = (request: FastifyRequest, ref: string) => watchableVideo(app, request, ref);
+  const watching = (request: FastifyRequest, ref: string) => watchableFacts(app, request, ref);
 
   app.get('/api/v1/videos/:ref/notes', {
     schema: {
@@ -85,7 +84,7 @@ export async function noteRoutes(app: FastifyInstance) {
       params: VideoRefParams, querystring: NoteListQuery, response: { 200: Envelope(Type.Array(Note), PageMeta) },
     },
   }, async (request) => {
-    const { row } = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
     const q = request.query as Static<typeof NoteListQuery>;
     const scope = q.scope ?? 'all';
     const limit = q.limit ?? 20;
@@ -118,7 +117,7 @@ export async function noteRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const viewer = requireUser(request);
-    const { row } = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
     const values = checked(row, request.body as Static<typeof NoteCreate>);
     const created = await db().insertInto('video_notes').values({ time_start: null, ...values, text: values.text!, video_id: row.id, user_id: viewer.id })
       .returning('id').executeTakeFirstOrThrow();
@@ -134,7 +133,7 @@ export async function noteRoutes(app: FastifyInstance) {
   }, async (request) => {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof NoteParams>;
-    const { row } = await watching(request, params.ref);
+    const row = await watching(request, params.ref);
     // Someone else's note does not exist for the caller (even a public one: it is not theirs to change).
     const current = await one(row.id, params.id);
     if (current.user_id !== viewer.id) throw notFound('No such note of yours on this video');
@@ -150,11 +149,11 @@ export async function noteRoutes(app: FastifyInstance) {
   }, async (request) => {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof NoteParams>;
-    const { row, editor } = await watching(request, params.ref);
+    const row = await watching(request, params.ref);
     const current = await one(row.id, params.id);
     const mine = current.user_id === viewer.id;
     if (!mine && !(current.is_public && !row.disable_public_notes)) throw notFound('No such note on this video');
-    if (!mine && !editor) throw forbidden('Only its author or an editor of the video deletes a note');
+    if (!mine && !row.editor) throw forbidden('Only its author or an editor of the video deletes a note');
     await db().deleteFrom('video_notes').where('id', '=', params.id).execute();
     return ok(null);
   });
