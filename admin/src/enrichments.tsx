@@ -7,10 +7,10 @@ import { api } from './api.tsx';
 
 type Item = Record<string, any> & { id: number };
 const SECTIONS: { path: string; query?: string; show: (i: Item) => string }[] = [
-  { path: 'comments', query: '?sort=newest&limit=100', show: (c) => `${c.author.username}: ${c.text}${c.parent_id ? ` (↳ ${c.parent_id})` : ''} · ${c.votes} ▲` },
-  { path: 'notes', query: '?scope=public&limit=100', show: (n) => `${n.author.username}${n.time_start === null ? '' : ` @${n.time_start}s`}: ${n.text}` },
+  { path: 'comments', query: '?sort=newest&limit=100', show: (c) => `${c.author.username}: ${c.content}${c.parent_id ? ` (↳ ${c.parent_id})` : ''} · ${c.votes} ▲` },
+  { path: 'notes', query: '?scope=public&limit=100', show: (n) => `${n.author.username}${n.time_start === null ? '' : ` @${n.time_start}s`}: ${n.note}` },
   { path: 'documents', show: (d) => `${d.title} (${d.filename}, ${d.size} B${d.is_private ? ', private' : ''})` },
-  { path: 'contributors', show: (c) => `${c.name}, ${c.role}${c.email ? ` <${c.email}>` : ''}` },
+  { path: 'contributors', show: (c) => `${c.name}, ${c.role}${c.email_address ? ` <${c.email_address}>` : ''}` },
   { path: 'overlays', show: (o) => `${o.title} · ${o.time_start}–${o.time_end}s · ${o.position}` },
   { path: 'links', show: (l) => `${l.label} @${l.time_start}s → ${l.url}` },
 ];

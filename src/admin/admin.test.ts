@@ -114,10 +114,10 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
     await markEncoded(t, v.id);
     const base = `/api/v1/videos/${v.id}`;
     const h = teacher.auth;
-    const comment = await t.request('POST', `${base}/comments`, { headers: h, json: { text: 'Une remarque déplacée' } });
+    const comment = await t.request('POST', `${base}/comments`, { headers: h, json: { content: 'Une remarque déplacée' } });
     assert.equal(comment.status, 201, comment.text);
-    await t.request('POST', `${base}/notes`, { headers: h, json: { text: 'Note partagée', is_public: true } });
-    await t.request('POST', `${base}/contributors`, { headers: h, json: { name: 'Ada Lovelace', role: 'author', email: 'ada@univ.example' } });
+    await t.request('POST', `${base}/notes`, { headers: h, json: { note: 'Note partagée', is_public: true } });
+    await t.request('POST', `${base}/contributors`, { headers: h, json: { name: 'Ada Lovelace', role: 'author', email_address: 'ada@univ.example' } });
     await t.request('POST', `${base}/overlays`, { headers: h, json: { title: 'Rappel', time_start: 0, time_end: 5, content: '<b>Rappel</b>' } });
     await t.request('POST', `${base}/links`, { headers: h, json: { url: 'https://univ.example/tp', label: 'Le TP', time_start: 1 } });
     await t.request('POST', `${base}/documents?filename=enonce.txt&title=Énoncé`, { headers: { ...h, 'content-type': 'text/plain' }, body: 'Énoncé du TP' });

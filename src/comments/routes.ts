@@ -23,7 +23,7 @@ export const Comment = model('Comment', Type.Object({
   id: Type.Integer(),
   parent_id: Type.Union([Type.Integer(), Type.Null()], { description: 'The comment this one answers; null for a top-level comment' }),
   author: Person,
-  text: Type.String({ description: 'Plain text or Markdown (render it safely: the API refuses HTML)' }),
+  content: Type.String({ description: 'Plain text or Markdown (render it safely: the API refuses HTML); Pod\'s field name' }),
   votes: Type.Integer({ minimum: 0 }),
   has_voted: Type.Boolean({ description: 'The caller voted for it (false when anonymous)' }),
   reply_count: Type.Integer({ minimum: 0, description: 'Direct replies (hidden ones only counted for editors)' }),
@@ -35,11 +35,11 @@ export const Comment = model('Comment', Type.Object({
 }));
 const Text = Type.String({ minLength: 1, maxLength: 5000, description: 'Plain text or Markdown; HTML tags are refused' });
 const CommentCreate = model('CommentCreate', Type.Object({
-  text: Text,
+  content: Text,
   parent_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1, description: 'Answer this comment (of the same video)' })),
 }, { additionalProperties: false }));
 const CommentPatch = model('CommentPatch', Type.Object({
-  text: Type.Optional(Text),
+  content: Type.Optional(Text),
   is_hidden: Type.Optional(Type.Boolean({ description: 'Editors of the video only' })),
 }, { additionalProperties: false, minProperties: 1 }));
 const CommentParams = Type.Object({ ...VideoRefParams.properties, id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
@@ -53,7 +53,7 @@ const CommentListQuery = Type.Object({
 const VoteState = model('CommentVote', Type.Object({ id: Type.Integer(), votes: Type.Integer({ minimum: 0 }), has_voted: Type.Boolean() }));
 
 /** Comment and note texts: trimmed, not blank, no HTML. */
-export function plainText(raw: string, field = 'text'): string {
+export function plainText(raw: string, field: string): string {
   const text = raw.trim();
   if (!text) throw badRequest('The text is blank', field, 'validation_error');
   if (HTML_TAG.test(text)) throw badRequest('HTML is not accepted: write plain text or Markdown', field, 'html_not_allowed');
@@ -90,7 +90,7 @@ export async function commentRoutes(app: FastifyInstance) {
   }
   type Row = Awaited<ReturnType<ReturnType<typeof selectComments>['executeTakeFirstOrThrow']>>;
   const json = (c: Row, viewerId: number | null, editor: boolean) => ({
-    id: c.id, parent_id: c.parent_id, author: c.author, text: c.text, votes: c.votes, has_voted: Boolean(c.has_voted),
+    id: c.id, parent_id: c.parent_id, author: c.author, content: c.text, votes: c.votes, has_voted: Boolean(c.has_voted),
     reply_count: Number(c.reply_count), is_hidden: c.hidden_at !== null, edited_at: c.edited_at ? new Date(c.edited_at).toISOString() : null,
     created_at: new Date(c.created_at).toISOString(), can_edit: viewerId === c.author_id, can_moderate: editor || viewerId === c.author_id,
   });
@@ -141,7 +141,7 @@ export async function commentRoutes(app: FastifyInstance) {
     const row = await commentable(request, (request.params as Static<typeof VideoRefParams>).ref);
     const { editor } = row;
     const body = request.body as Static<typeof CommentCreate>;
-    const text = plainText(body.text);
+    const text = plainText(body.content, 'content');
     if (body.parent_id !== undefined) {
       // A reply goes under a comment of the same video that the caller can see.
       await one(row, body.parent_id, viewer.id, editor).catch(() => {
@@ -169,9 +169,9 @@ export async function commentRoutes(app: FastifyInstance) {
     const body = request.body as Static<typeof CommentPatch>;
     const current = await one(row, params.id, viewer.id, editor);
     const set: { text?: string; edited_at?: Date; hidden_at?: Date | null } = {};
-    if (body.text !== undefined) {
+    if (body.content !== undefined) {
       if (current.author_id !== viewer.id) throw forbidden('Only its author changes the text of a comment', 'not_comment_author');
-      set.text = plainText(body.text);
+      set.text = plainText(body.content, 'content');
       set.edited_at = new Date();
     }
     if (body.is_hidden !== undefined) {

@@ -20,13 +20,13 @@ const Weblink = Type.Union([WebUrl, Type.Null()]);
 
 export const Contributor = model('Contributor', Type.Object({
   id: Type.Integer(), name: Type.String(), role: Role, weblink: Type.Union([Type.String(), Type.Null()]),
-  email: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Editors only' })),
+  email_address: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Editors only' })),
 }));
 const ContributorCreate = model('ContributorCreate', Type.Object({
-  name: Name, role: Role, email: Type.Optional(Email), weblink: Type.Optional(Weblink),
+  name: Name, role: Role, email_address: Type.Optional(Email), weblink: Type.Optional(Weblink),
 }, { additionalProperties: false }));
 const ContributorPatch = model('ContributorPatch', Type.Object({
-  name: Type.Optional(Name), role: Type.Optional(Role), email: Type.Optional(Email), weblink: Type.Optional(Weblink),
+  name: Type.Optional(Name), role: Type.Optional(Role), email_address: Type.Optional(Email), weblink: Type.Optional(Weblink),
 }, { additionalProperties: false, minProperties: 1 }));
 
 export type ContributorRow = { id: number; name: string; role: string; email: string | null; weblink: string | null };
@@ -46,9 +46,9 @@ export const contributorRoutes = childRoutes<ContributorRow>({
   errors: ['invalid_url'],
   duplicate: { code: 'contributor_exists', message: 'This person already has this role on the video', field: 'name' },
   values: (_video, input) => ({
-    name: trimmed(input.name, 'name', 2), role: input.role, email: input.email ?? null,
+    name: trimmed(input.name, 'name', 2), role: input.role, email: input.email_address ?? null,
     weblink: input.weblink ? checkedUrl(String(input.weblink), 'weblink') : null,
   }),
-  json: (c, editor) => ({ ...publicContributor(c), ...(editor ? { email: c.email } : {}) }),
+  json: (c, editor) => ({ ...publicContributor(c), ...(editor ? { email_address: c.email } : {}) }),
   rows: contributorRows,
 });

@@ -25,9 +25,9 @@ describe('contributors, overlays, timed links', () => {
   const url = (v: { slug: string }, what: string, id?: number) => `/api/v1/videos/${v.slug}/${what}${id ? `/${id}` : ''}`;
 
   it('contributors: Pod\'s roles, the e-mail for editors only, one (name, role) per video', async () => {
-    const add = await t.request('POST', url(mine, 'contributors'), { headers: owner.auth, json: { name: 'Ada Lovelace', role: 'author', email: 'ada@univ.example', weblink: 'https://univ.example/~ada' } });
+    const add = await t.request('POST', url(mine, 'contributors'), { headers: owner.auth, json: { name: 'Ada Lovelace', role: 'author', email_address: 'ada@univ.example', weblink: 'https://univ.example/~ada' } });
     assert.equal(add.status, 201, add.text);
-    assert.deepEqual({ ...add.body.data, id: 0 }, { id: 0, name: 'Ada Lovelace', role: 'author', email: 'ada@univ.example', weblink: 'https://univ.example/~ada' });
+    assert.deepEqual({ ...add.body.data, id: 0 }, { id: 0, name: 'Ada Lovelace', role: 'author', email_address: 'ada@univ.example', weblink: 'https://univ.example/~ada' });
     const dup = await t.request('POST', url(mine, 'contributors'), { headers: coowner.auth, json: { name: 'Ada Lovelace', role: 'author' } });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.errors[0].code, 'contributor_exists');
@@ -35,16 +35,16 @@ describe('contributors, overlays, timed links', () => {
     for (const viewer of [{}, stranger.auth]) {
       const list = await t.request('GET', url(mine, 'contributors'), { headers: viewer });
       assert.equal(list.status, 200);
-      assert.deepEqual(list.body.data.map((c: any) => [c.name, c.role, 'email' in c]), [['Ada Lovelace', 'author', false], ['Ada Lovelace', 'speaker', false]]);
+      assert.deepEqual(list.body.data.map((c: any) => [c.name, c.role, 'email_address' in c]), [['Ada Lovelace', 'author', false], ['Ada Lovelace', 'speaker', false]]);
     }
     const asEditor = await t.request('GET', url(mine, 'contributors'), { headers: manager.auth });
-    assert.equal(asEditor.body.data[0].email, 'ada@univ.example');
+    assert.equal(asEditor.body.data[0].email_address, 'ada@univ.example');
     const config = await t.request('GET', `/api/v1/videos/${mine.slug}/config`);
     assert.equal(config.body.data.contributors.length, 2);
     assert.ok(!JSON.stringify(config.body.data).includes('ada@univ.example'), 'the e-mail is never in the player configuration');
     const patch = await t.request('PATCH', url(mine, 'contributors', add.body.data.id), { headers: owner.auth, json: { role: 'director', weblink: null } });
     assert.equal(patch.status, 200, patch.text);
-    assert.deepEqual([patch.body.data.role, patch.body.data.weblink, patch.body.data.email], ['director', null, 'ada@univ.example']);
+    assert.deepEqual([patch.body.data.role, patch.body.data.weblink, patch.body.data.email_address], ['director', null, 'ada@univ.example']);
     const dupByPatch = await t.request('PATCH', url(mine, 'contributors', add.body.data.id), { headers: owner.auth, json: { role: 'speaker' } });
     assert.equal(dupByPatch.body.errors[0].code, 'contributor_exists');
   });
@@ -123,7 +123,7 @@ describe('contributors, overlays, timed links', () => {
     const cases: [string, string, unknown][] = [
       ['POST', url(mine, 'contributors'), { name: 'A', role: 'author' }],
       ['POST', url(mine, 'contributors'), { name: 'Bob', role: 'boss' }],
-      ['POST', url(mine, 'contributors'), { name: 'Bob', role: 'author', email: 'not-an-email' }],
+      ['POST', url(mine, 'contributors'), { name: 'Bob', role: 'author', email_address: 'not-an-email' }],
       ['POST', url(mine, 'contributors'), { name: 'Bob', role: 'author', extra: 1 }],
       ['PATCH', url(mine, 'contributors', 1), {}],
       ['PATCH', url(mine, 'links', 1), { time_start: 'soon' }],
@@ -165,8 +165,8 @@ describe('contributors, overlays, timed links', () => {
     assert.equal((await t.request('POST', url(v, 'contributors'), { headers: h, json: { name: 'Ada', role: 'author' } })).status, 201);
     assert.equal((await t.request('POST', url(v, 'overlays'), { headers: h, json: { title: 'o', time_start: 0, time_end: 1, content: 'x' } })).status, 201);
     assert.equal((await t.request('POST', url(v, 'links'), { headers: h, json: { url: 'https://univ.example/', label: 'l', time_start: 0 } })).status, 201);
-    assert.equal((await t.request('POST', url(v, 'comments'), { headers: stranger.auth, json: { text: 'Bien' } })).status, 201);
-    assert.equal((await t.request('POST', url(v, 'notes'), { headers: stranger.auth, json: { text: 'À revoir', time_start: 2 } })).status, 201);
+    assert.equal((await t.request('POST', url(v, 'comments'), { headers: stranger.auth, json: { content: 'Bien' } })).status, 201);
+    assert.equal((await t.request('POST', url(v, 'notes'), { headers: stranger.auth, json: { note: 'À revoir', time_start: 2 } })).status, 201);
     const doc = await t.request('POST', `${url(v, 'documents')}?filename=notes.txt`, { headers: { ...h, 'content-type': 'text/plain' }, body: 'Notes du cours' });
     assert.equal(doc.status, 201, doc.text);
     const { storage_key: docKey } = await t.app.dbh.db.selectFrom('video_documents').select('storage_key').where('video_id', '=', v.id).executeTakeFirstOrThrow();

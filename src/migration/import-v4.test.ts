@@ -191,12 +191,12 @@ describe('importing a Pod V4 instance', { skip: !HAS_FFMPEG && 'ffmpeg is not in
   it('enrichments arrive: comment threads with their votes, notes, contributors, sanitised overlays, documents', async () => {
     const base = `/api/v1/videos/${fx.videos.pub}`;
     const comments = (await t.request('GET', `${base}/comments`, { headers: student2 })).body.data;
-    assert.deepEqual(comments.map((c: any) => [c.author.username, c.text, c.votes, c.has_voted, c.reply_count, c.created_at]),
+    assert.deepEqual(comments.map((c: any) => [c.author.username, c.content, c.votes, c.has_voted, c.reply_count, c.created_at]),
       [['etudiant1', 'Merci pour ce cours !', 2, true, 1, '2022-01-12T10:00:00.000Z']]);
     const replies = (await t.request('GET', `${base}/comments?parent=${comments[0].id}`)).body.data;
-    assert.deepEqual(replies.map((c: any) => [c.author.username, c.text]), [['jdupont', 'Avec plaisir.']]);
+    assert.deepEqual(replies.map((c: any) => [c.author.username, c.content]), [['jdupont', 'Avec plaisir.']]);
     assert.equal((await t.request('GET', base)).body.data.comment_count, 2);
-    const notes = async (h: Record<string, string>) => ((await t.request('GET', `${base}/notes`, { headers: h })).body.data as any[]).map((n) => [n.text, n.is_public, n.time_start]);
+    const notes = async (h: Record<string, string>) => ((await t.request('GET', `${base}/notes`, { headers: h })).body.data as any[]).map((n) => [n.note, n.is_public, n.time_start]);
     assert.deepEqual(await notes(student1), [['À revoir', false, null], ['Formule importante', true, 2]]);
     assert.deepEqual(await notes(anon), [['Formule importante', true, 2]]);
     assert.deepEqual(await notes(student2), [['Ancienne note', false, null], ['Formule importante', true, 2]]);

@@ -23,17 +23,17 @@ export const Note = model('Note', Type.Object({
   id: Type.Integer(),
   author: Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() }),
   time_start: Seconds,
-  text: Type.String(),
+  note: Type.String({ description: 'Plain text or Markdown (Pod\'s field name)' }),
   is_public: Type.Boolean(),
   is_mine: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 }));
 const NoteCreate = model('NoteCreate', Type.Object({
-  text: Text, time_start: Type.Optional(Seconds), is_public: Type.Optional(Type.Boolean({ description: 'Shown to whoever may watch the video (default false)' })),
+  note: Text, time_start: Type.Optional(Seconds), is_public: Type.Optional(Type.Boolean({ description: 'Shown to whoever may watch the video (default false)' })),
 }, { additionalProperties: false }));
 const NotePatch = model('NotePatch', Type.Object({
-  text: Type.Optional(Text), time_start: Type.Optional(Seconds), is_public: Type.Optional(Type.Boolean()),
+  note: Type.Optional(Text), time_start: Type.Optional(Seconds), is_public: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false, minProperties: 1 }));
 const NoteParams = Type.Object({ ...VideoRefParams.properties, id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 const NoteListQuery = Type.Object({
@@ -60,7 +60,7 @@ export async function noteRoutes(app: FastifyInstance) {
   }
   type Row = Awaited<ReturnType<ReturnType<typeof selectNotes>['executeTakeFirstOrThrow']>>;
   const json = (n: Row, viewerId: number | null) => ({
-    id: n.id, author: n.author, time_start: n.time_start === null ? null : Number(n.time_start), text: n.text, is_public: n.is_public,
+    id: n.id, author: n.author, time_start: n.time_start === null ? null : Number(n.time_start), note: n.text, is_public: n.is_public,
     is_mine: n.user_id === viewerId, created_at: new Date(n.created_at).toISOString(), updated_at: new Date(n.updated_at).toISOString(),
   });
   async function one(videoId: number, id: number) {
@@ -68,12 +68,12 @@ export async function noteRoutes(app: FastifyInstance) {
     if (!row) throw notFound('No such note on this video');
     return row;
   }
-  function checked(video: WatchedVideo, input: { text?: string; time_start?: number | null; is_public?: boolean }) {
+  function checked(video: WatchedVideo, input: { note?: string; time_start?: number | null; is_public?: boolean }) {
     if (input.is_public && video.disable_public_notes) throw new AppError(403, 'public_notes_disabled', 'Public notes are turned off on this video: keep it private', { field: 'is_public' });
     if (input.time_start != null && !withinDuration(video, input.time_start)) {
       throw badRequest(`The note must be inside the video (${video.duration} s)`, 'time_start', 'time_beyond_duration');
     }
-    return { ...(input.text !== undefined ? { text: plainText(input.text) } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
+    return { ...(input.note !== undefined ? { text: plainText(input.note, 'note') } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
   }
   const watching = (request: FastifyRequest, ref: string) => watchableFacts(app, request, ref);
 

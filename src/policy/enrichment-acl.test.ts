@@ -23,8 +23,8 @@ type EnrichmentRole = keyof typeof ROLES;
 
 /** Each enrichment: its path, a body to create one, and whether viewers (not only editors) write it. */
 const ENRICHMENTS = {
-  comments: { json: { text: 'Une question' }, viewersWrite: true },
-  notes: { json: { text: 'À revoir', time_start: 1, is_public: true }, viewersWrite: true },
+  comments: { json: { content: 'Une question' }, viewersWrite: true },
+  notes: { json: { note: 'À revoir', time_start: 1, is_public: true }, viewersWrite: true },
   contributors: { json: { name: 'Ada Lovelace', role: 'author' }, viewersWrite: false },
   overlays: { json: { title: 'Info', time_start: 0, time_end: 2, content: '<b>Info</b>' }, viewersWrite: false },
   links: { json: { url: 'https://univ.example/tp', label: 'TP', time_start: 1 }, viewersWrite: false },
