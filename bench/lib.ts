@@ -80,6 +80,16 @@ export async function load(url: string, opts: { headers?: Record<string, string>
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
 
+/** The PostgreSQL admin URL of the benchmarks (BENCH_PG_URL); exits with 2 when nothing answers there. */
+export async function benchPostgresUrl(): Promise<string> {
+  const url = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (!(await reachable(new URL(url).hostname, Number(new URL(url).port || 5432)))) {
+    console.error(`PostgreSQL is not reachable at ${new URL(url).host}; set BENCH_PG_URL.`);
+    process.exit(2);
+  }
+  return url;
+}
+
 export function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host, port, timeout: 1000 });

@@ -13,13 +13,9 @@ import { openDatabase } from '../src/core/db/engine.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import { seed } from '../scripts/seed.ts';
-import { load, ratio, reachable, startServer, summary, table } from './lib.ts';
+import { load, ratio, benchPostgresUrl, startServer, summary, table } from './lib.ts';
 
-const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-if (!(await reachable(new URL(adminUrl).hostname, Number(new URL(adminUrl).port || 5432)))) {
-  console.error(`PostgreSQL is not reachable at ${new URL(adminUrl).host}; set BENCH_PG_URL.`);
-  process.exit(2);
-}
+const adminUrl = await benchPostgresUrl();
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const baselineScript = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 const videos = Number(process.env.BENCH_VIDEOS ?? 100_000);

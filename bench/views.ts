@@ -23,13 +23,9 @@ import { openDatabase } from '../src/core/db/engine.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 import { createTestDatabase } from '../src/test-support/test-app.ts';
 import { seed } from '../scripts/seed.ts';
-import { ratio, reachable, startServer, summary, table } from './lib.ts';
+import { ratio, benchPostgresUrl, startServer, summary, table } from './lib.ts';
 
-const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-if (!(await reachable(new URL(adminUrl).hostname, Number(new URL(adminUrl).port || 5432)))) {
-  console.error(`PostgreSQL is not reachable at ${new URL(adminUrl).host}; set BENCH_PG_URL.`);
-  process.exit(2);
-}
+const adminUrl = await benchPostgresUrl();
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
