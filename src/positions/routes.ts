@@ -6,13 +6,12 @@ import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { notFound } from '../core/errors.ts';
 import { model } from '../core/openapi-models.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { mediaUrlFactory } from '../delivery/media-urls.ts';
-import { canSee, listableVideos } from '../policy/video-policy.ts';
-import { resolveGrants } from '../videos/access.ts';
+import { listableVideos } from '../policy/video-policy.ts';
+import { visibleFacts } from '../videos/facts.ts';
 import { selectVideos, videoJson } from '../videos/queries.ts';
 import { Video, VideoRefParams } from '../videos/schemas.ts';
 
@@ -37,8 +36,7 @@ export async function positionRoutes(app: FastifyInstance) {
 
   async function seenVideo(request: FastifyRequest) {
     const viewer = requireUser(request);
-    const video = await app.videoFacts((request.params as Static<typeof VideoRefParams>).ref);
-    if (!video || !canSee(viewer, video.facts, await resolveGrants(app, request, video.id))) throw notFound('No such video');
+    const video = await visibleFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     return { viewer, video };
   }
 

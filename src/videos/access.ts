@@ -9,12 +9,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/database.ts';
+import { AppError } from '../core/errors.ts';
 import { jwtVerify, SignJWT } from 'jose';
 import { sha256 } from '../auth/sessions.ts';
 import type { AccessGrants } from '../policy/video-policy.ts';
 
 const UNLOCK_AUDIENCE = 'pod-api:video-unlock';
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+/** The answer to a caller who may see a password video but has not unlocked it. */
+export const passwordRequired = () =>
+  new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
 
 export function requestVideoToken(request: FastifyRequest): string | undefined {
   const fromQuery = (request.query as { token?: unknown } | undefined)?.token;

@@ -6,11 +6,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
-import { AppError, forbidden, notFound } from '../core/errors.ts';
+import { forbidden, notFound } from '../core/errors.ts';
 import { sql } from 'kysely';
 import { ReadCache } from '../core/read-cache.ts';
 import { canEdit, canSee, canWatch, type AccessGrants, type VideoFacts } from '../policy/video-policy.ts';
-import { requestVideoToken, resolveGrants } from './access.ts';
+import { passwordRequired, requestVideoToken, resolveGrants } from './access.ts';
 
 export interface VideoFactsEntry {
   id: number; duration: number; facts: VideoFacts;
@@ -62,7 +62,7 @@ export function installVideoFacts(app: FastifyInstance) {
 export interface WatchedVideo extends VideoFactsEntry { grants: AccessGrants; editor: boolean }
 
 /** From the cached facts: 404 if the caller may not see the video; its grants (tokens are checked only when sent). */
-async function seenFacts(app: FastifyInstance, request: FastifyRequest, ref: string): Promise<WatchedVideo> {
+export async function visibleFacts(app: FastifyInstance, request: FastifyRequest, ref: string): Promise<WatchedVideo> {
   const video = await app.videoFacts(ref);
   const grants = video && requestVideoToken(request) ? await resolveGrants(app, request, video.id) : {};
   if (!video || !canSee(request.principal, video.facts, grants)) throw notFound('No such video');
@@ -76,17 +76,15 @@ async function seenFacts(app: FastifyInstance, request: FastifyRequest, ref: str
  * the full row made these reads 3× slower (bench/comments.ts).
  */
 export async function watchableFacts(app: FastifyInstance, request: FastifyRequest, ref: string): Promise<WatchedVideo> {
-  const video = await seenFacts(app, request, ref);
-  if (!canWatch(request.principal, video.facts, video.grants)) {
-    throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
-  }
+  const video = await visibleFacts(app, request, ref);
+  if (!canWatch(request.principal, video.facts, video.grants)) throw passwordRequired();
   return video;
 }
 
 /** A video the caller may edit: 401 anonymous, 404 if they may not see it, 403 if they see it but may not edit. */
 export async function editableFacts(app: FastifyInstance, request: FastifyRequest, ref: string): Promise<WatchedVideo & { viewer: Principal }> {
   const viewer = requireUser(request);
-  const video = await seenFacts(app, request, ref);
+  const video = await visibleFacts(app, request, ref);
   if (!video.editor) throw forbidden('Only the owners of this video can change it');
   return { ...video, viewer };
 }

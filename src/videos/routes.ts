@@ -6,11 +6,11 @@ import Type, { type Static } from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
 import type { Principal } from '../auth/principal.ts';
 import { Envelope, ok } from '../core/envelope.ts';
-import { AppError, forbidden, notFound } from '../core/errors.ts';
+import { forbidden, notFound } from '../core/errors.ts';
 import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { PageMeta, PageQuery } from '../core/pagination.ts';
 import { canDelete, canEdit, canSee, canUpload, canWatch } from '../policy/video-policy.ts';
-import { resolveGrants } from './access.ts';
+import { passwordRequired, resolveGrants } from './access.ts';
 import { listVideos, type ListQuery } from './list.ts';
 import { factsOf, videoByRef, videoJson, type VideoRow } from './queries.ts';
 import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, VideoRefParams, type VideoWrite } from './schemas.ts';
@@ -41,7 +41,7 @@ export async function watchableVideo(app: FastifyInstance, request: FastifyReque
   const { row, grants } = await visibleVideo(app, request, ref);
   const facts = factsOf(row);
   if (!canWatch(request.principal, facts, grants)) {
-    throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
+    throw passwordRequired();
   }
   return { row, grants, facts, editor: canEdit(request.principal, facts) };
 }

@@ -4,11 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { isbot } from 'isbot';
 import Type, { type Static } from 'typebox';
 import { Envelope, ok } from '../core/envelope.ts';
-import { AppError, notFound } from '../core/errors.ts';
 import { model } from '../core/openapi-models.ts';
 import { OPTIONAL_AUTH } from '../core/openapi.ts';
-import { canSee, canWatch } from '../policy/video-policy.ts';
-import { requestVideoToken, resolveGrants } from '../videos/access.ts';
+import { watchableFacts } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 import type { ViewRecorder } from './recorder.ts';
 
@@ -48,11 +46,8 @@ export async function viewRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const { ref } = request.params as Static<typeof VideoRefParams>;
-    const video = await app.videoFacts(ref);
+    const video = await watchableFacts(app, request, ref);
     const viewer = request.principal;
-    const grants = video && requestVideoToken(request) ? await resolveGrants(app, request, video.id) : {};
-    if (!video || !canSee(viewer, video.facts, grants)) throw notFound('No such video');
-    if (!canWatch(viewer, video.facts, grants)) throw new AppError(403, 'password_required', 'This video is protected by a password: POST it to /unlock and send the token');
     const agent = request.headers['user-agent'] ?? '';
     const receipt = isbot(agent) ? 'bot' : recorder.register(video.id, viewer ? `u${viewer.id}` : `a${request.ip}\u0000${agent}`);
     return reply.code(202).type('application/json; charset=utf-8').send(RECEIPTS[receipt]);
