@@ -72,6 +72,17 @@ describe('comments and notes', () => {
     assert.equal((await t.request('PUT', comments('/999999/vote'), { headers: alice.auth })).status, 404);
   });
 
+  it('concurrent votes are all counted, and taken back all at once', async () => {
+    const c = (await post(owner, { content: 'Votez !' })).body.data;
+    const voters = await Promise.all(Array.from({ length: 20 }, (_, i) => createUser(t, `voter${i}`)));
+    for (const [method, expected] of [['PUT', 20], ['DELETE', 0]] as const) {
+      const answers = await Promise.all(voters.map((u) => t.request(method, comments(`/${c.id}/vote`), { headers: u.auth })));
+      assert.ok(answers.every((a) => a.status === 200));
+      const row = await t.app.dbh.db.selectFrom('video_comments').select('votes').where('id', '=', c.id).executeTakeFirstOrThrow();
+      assert.equal(row.votes, expected, `${method}: the count of votes`);
+    }
+  });
+
   it('authors edit their text; editors hide (then only they see it) and delete; others may not', async () => {
     const c = (await post(alice, { content: 'Premier jet' })).body.data;
     const edit = await t.request('PATCH', comments(`/${c.id}`), { headers: alice.auth, json: { content: 'Version corrigée' } });

@@ -215,14 +215,14 @@ export async function commentRoutes(app: FastifyInstance) {
         const row = await commentable(request, params.ref);
         const { editor } = row;
         await one(row, params.id, viewer.id, editor);
+        // The count moves by the vote actually added or removed, under the comment's row lock: a
+        // recount here would not see a concurrent vote not yet committed, and lose it.
         const votes = await db().transaction().execute(async (tx) => {
-          if (method === 'PUT') {
-            await tx.insertInto('video_comment_votes').values({ comment_id: params.id, user_id: viewer.id }).onConflict((oc) => oc.doNothing()).execute();
-          } else {
-            await tx.deleteFrom('video_comment_votes').where('comment_id', '=', params.id).where('user_id', '=', viewer.id).execute();
-          }
-          const updated = await tx.updateTable('video_comments')
-            .set({ votes: sql<number>`(select count(*)::int from video_comment_votes where comment_id = ${params.id})` })
+          const changed = method === 'PUT'
+            ? await tx.insertInto('video_comment_votes').values({ comment_id: params.id, user_id: viewer.id }).onConflict((oc) => oc.doNothing()).returning('comment_id').executeTakeFirst()
+            : await tx.deleteFrom('video_comment_votes').where('comment_id', '=', params.id).where('user_id', '=', viewer.id).returning('comment_id').executeTakeFirst();
+          const delta = changed ? (method === 'PUT' ? 1 : -1) : 0;
+          const updated = await tx.updateTable('video_comments').set((eb) => ({ votes: eb('votes', '+', delta) }))
             .where('id', '=', params.id).returning('votes').executeTakeFirstOrThrow();
           return updated.votes;
         });
