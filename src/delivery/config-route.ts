@@ -16,13 +16,9 @@ import { chapterRows, CHAPTERS_VTT } from './chapters.ts';
 import { mediaUrls } from './media-urls.ts';
 import { trackRows } from './tracks.ts';
 import { documentJson, documentRows, VideoDocument } from '../documents/routes.ts';
-import { ContributorRole, contributorRows, publicContributor } from '../enrichments/contributors.ts';
+import { contributorRows, publicContributor, PublicContributor } from '../enrichments/contributors.ts';
 import { linkRows, TimedLink } from '../enrichments/links.ts';
 import { Overlay, overlayRows } from '../enrichments/overlays.ts';
-
-const PublicContributor = Type.Object({
-  id: Type.Integer(), name: Type.String(), role: ContributorRole, weblink: Type.Union([Type.String(), Type.Null()]),
-});
 import { model } from '../core/openapi-models.ts';
 import type { CachedAnswer } from '../core/read-cache.ts';
 import { answerKey, cachedAnswer, serialized } from '../videos/cached-answers.ts';

@@ -43,6 +43,9 @@ const DocumentPatch = model('DocumentPatch', Type.Object({
 }, { additionalProperties: false, minProperties: 1 }));
 const DocParams = Type.Object({ ...VideoRefParams.properties, id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
 
+/** The signing key's label (auth/keys.ts): a media token never opens a document, nor the reverse. */
+const DOCUMENT_KEY = 'document-url';
+
 export type DocumentRow = Awaited<ReturnType<typeof documentRows>>[number];
 
 /** A video's documents, oldest first; private ones only when `editor`. */
@@ -53,7 +56,7 @@ export function documentRows(db: Db, videoId: number, editor: boolean) {
 
 /** Documents as listed, each with its signed URL. */
 export function documentJson(app: FastifyInstance, rows: DocumentRow[]) {
-  const key = app.keys.derive('document-url');
+  const key = app.keys.derive(DOCUMENT_KEY);
   return rows.map((d) => {
     const grant = signGrant(key, 'document', d.id, app.config.MEDIA_URL_TTL_S);
     return {
@@ -68,6 +71,7 @@ const ACCEPTED = Object.keys(DOCUMENT_TYPES).join(', ');
 
 export async function documentRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
+  const downloadKey = app.keys.derive(DOCUMENT_KEY);
 
   app.get('/api/v1/videos/:ref/documents', {
     schema: {
@@ -159,7 +163,7 @@ export async function documentRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const { token } = request.params as { token: string };
-    const id = checkGrant(app.keys.derive('document-url'), 'document', token);
+    const id = checkGrant(downloadKey, 'document', token);
     // The video must still be there (a deletion counts at once, as for media).
     const doc = await db().selectFrom('video_documents as d').innerJoin('videos as v', 'v.id', 'd.video_id')
       .select(['d.storage_key', 'd.content_type', 'd.filename', 'd.size']).where('d.id', '=', id).where('v.deleted_at', 'is', null).executeTakeFirst();

@@ -61,7 +61,7 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
     const Params = Type.Object({ ...VideoRefParams.properties, id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
     const base = `/api/v1/videos/:ref/${spec.path}`;
     const editorErrors: ErrorCode[] = ['not_found', 'forbidden', ...spec.errors, ...(spec.duplicate ? [spec.duplicate.code] : [])];
-    const one = async (videoId: number, id: number) => (await spec.rows(db(), videoId)).find((r) => r.id === id)!;
+    const find = async (videoId: number, id: number) => (await spec.rows(db(), videoId)).find((r) => r.id === id);
     const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
       try {
         return await work();
@@ -92,7 +92,7 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
       const values = spec.values(row, request.body as Record<string, unknown>);
       const created = await guarded(() => table().insertInto(spec.table).values({ ...values, video_id: row.id }).returning('id').executeTakeFirstOrThrow());
       reply.code(201);
-      return ok(spec.json(await one(row.id, Number(created.id)), true));
+      return ok(spec.json((await find(row.id, Number(created.id)))!, true));
     });
 
     app.patch(`${base}/:id`, {
@@ -103,13 +103,13 @@ export function childRoutes<Row extends { id: number }>(spec: ChildSpec<Row>) {
     }, async (request) => {
       const params = request.params as Static<typeof Params>;
       const row = await editableFacts(app, request, params.ref);
-      const current = (await spec.rows(db(), row.id)).find((r) => r.id === params.id);
+      const current = await find(row.id, params.id);
       if (!current) throw notFound(`No such ${spec.noun} on this video`);
       // The merged child is checked whole: a new end before the old start is caught.
       const merged = { ...(spec.json(current, true) as Record<string, unknown>), ...(request.body as Record<string, unknown>) };
       const values = spec.values(row, merged);
       await guarded(() => table().updateTable(spec.table).set(values).where('video_id', '=', row.id).where('id', '=', params.id).execute());
-      return ok(spec.json(await one(row.id, params.id), true));
+      return ok(spec.json((await find(row.id, params.id))!, true));
     });
 
     app.delete(`${base}/:id`, {

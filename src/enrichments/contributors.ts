@@ -12,14 +12,17 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const CONTRIBUTOR_ROLES = ['actor', 'author', 'designer', 'director', 'editor', 'consultant', 'contributor',
   'soundman', 'speaker', 'technician', 'voice-over', 'writer'] as const;
-export const ContributorRole = Type.Enum([...CONTRIBUTOR_ROLES]);
-const Role = ContributorRole;
+const Role = Type.Enum([...CONTRIBUTOR_ROLES]);
 const Name = Type.String({ minLength: 2, maxLength: 200 });
 const Email = Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type.Null()]);
 const Weblink = Type.Union([WebUrl, Type.Null()]);
 
-export const Contributor = model('Contributor', Type.Object({
+/** A contributor as viewers (and the player configuration) see it. */
+export const PublicContributor = Type.Object({
   id: Type.Integer(), name: Type.String(), role: Role, weblink: Type.Union([Type.String(), Type.Null()]),
+});
+export const Contributor = model('Contributor', Type.Object({
+  ...PublicContributor.properties,
   email_address: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Editors only' })),
 }));
 const ContributorCreate = model('ContributorCreate', Type.Object({
