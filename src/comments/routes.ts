@@ -15,7 +15,7 @@ import { AUTHENTICATED, OPTIONAL_AUTH } from '../core/openapi.ts';
 import { model } from '../core/openapi-models.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { HTML_TAG } from '../enrichments/sanitize.ts';
-import { watchableFacts, type WatchedVideo } from '../videos/facts.ts';
+import { watchableFacts } from '../videos/facts.ts';
 import { VideoAccessQuery, VideoRefParams } from '../videos/schemas.ts';
 
 const Person = Type.Object({ id: Type.Integer(), username: Type.String(), first_name: Type.String(), last_name: Type.String() });
@@ -77,7 +77,7 @@ export async function commentRoutes(app: FastifyInstance) {
     return video;
   }
 
-  function selectComments(video: WatchedVideo, viewerId: number | null, editor: boolean) {
+  function selectComments(videoId: number, viewerId: number | null, editor: boolean) {
     return db().selectFrom('video_comments as c').innerJoin('users as u', 'u.id', 'c.author_id')
       .select([
         'c.id', 'c.parent_id', 'c.text', 'c.votes', 'c.hidden_at', 'c.edited_at', 'c.created_at', 'c.author_id',
@@ -85,7 +85,7 @@ export async function commentRoutes(app: FastifyInstance) {
         sql<boolean>`${viewerId === null ? sql`false` : sql`exists (select 1 from video_comment_votes cv where cv.comment_id = c.id and cv.user_id = ${viewerId})`}`.as('has_voted'),
         sql<number>`(select count(*)::int from video_comments r where r.parent_id = c.id ${editor ? sql`` : sql`and r.hidden_at is null`})`.as('reply_count'),
       ])
-      .where('c.video_id', '=', video.id)
+      .where('c.video_id', '=', videoId)
       .$if(!editor, (q) => q.where('c.hidden_at', 'is', null));
   }
   type Row = Awaited<ReturnType<ReturnType<typeof selectComments>['executeTakeFirstOrThrow']>>;
@@ -94,8 +94,8 @@ export async function commentRoutes(app: FastifyInstance) {
     reply_count: Number(c.reply_count), is_hidden: c.hidden_at !== null, edited_at: c.edited_at ? new Date(c.edited_at).toISOString() : null,
     created_at: new Date(c.created_at).toISOString(), can_edit: viewerId === c.author_id, can_moderate: editor || viewerId === c.author_id,
   });
-  async function one(video: WatchedVideo, id: number, viewerId: number | null, editor: boolean) {
-    const row = await selectComments(video, viewerId, editor).where('c.id', '=', id).executeTakeFirst();
+  async function one(videoId: number, id: number, viewerId: number | null, editor: boolean) {
+    const row = await selectComments(videoId, viewerId, editor).where('c.id', '=', id).executeTakeFirst();
     if (!row) throw notFound('No such comment on this video');
     return row;
   }
@@ -113,7 +113,7 @@ export async function commentRoutes(app: FastifyInstance) {
     const limit = q.limit ?? 20;
     const sort = (q.sort ?? 'oldest') as (typeof SORTS)[number];
     const viewerId = request.principal?.id ?? null;
-    let query = selectComments(row, viewerId, editor)
+    let query = selectComments(row.id, viewerId, editor)
       .where((eb) => (q.parent === undefined ? eb('c.parent_id', 'is', null) : eb('c.parent_id', '=', q.parent!)));
     if (sort === 'top') {
       const after = decodeCursor(q.cursor, ['int', 'id']) as [number, number] | undefined;
@@ -144,14 +144,14 @@ export async function commentRoutes(app: FastifyInstance) {
     const text = plainText(body.content, 'content');
     if (body.parent_id !== undefined) {
       // A reply goes under a comment of the same video that the caller can see.
-      await one(row, body.parent_id, viewer.id, editor).catch(() => {
+      await one(row.id, body.parent_id, viewer.id, editor).catch(() => {
         throw new AppError(404, 'not_found', 'No such comment to reply to on this video', { field: 'parent_id' });
       });
     }
     const created = await db().insertInto('video_comments').values({ video_id: row.id, author_id: viewer.id, parent_id: body.parent_id ?? null, text })
       .returning('id').executeTakeFirstOrThrow();
     reply.code(201);
-    return ok(json(await one(row, created.id, viewer.id, editor), viewer.id, editor));
+    return ok(json(await one(row.id, created.id, viewer.id, editor), viewer.id, editor));
   });
 
   app.patch('/api/v1/videos/:ref/comments/:id', {
@@ -167,7 +167,7 @@ export async function commentRoutes(app: FastifyInstance) {
     const row = await commentable(request, params.ref);
     const { editor } = row;
     const body = request.body as Static<typeof CommentPatch>;
-    const current = await one(row, params.id, viewer.id, editor);
+    const current = await one(row.id, params.id, viewer.id, editor);
     const set: { text?: string; edited_at?: Date; hidden_at?: Date | null } = {};
     if (body.content !== undefined) {
       if (current.author_id !== viewer.id) throw forbidden('Only its author changes the text of a comment', 'not_comment_author');
@@ -179,7 +179,7 @@ export async function commentRoutes(app: FastifyInstance) {
       set.hidden_at = body.is_hidden ? (current.hidden_at ?? new Date()) : null;
     }
     await db().updateTable('video_comments').set(set).where('video_id', '=', row.id).where('id', '=', params.id).execute();
-    return ok(json(await one(row, params.id, viewer.id, editor), viewer.id, editor));
+    return ok(json(await one(row.id, params.id, viewer.id, editor), viewer.id, editor));
   });
 
   app.delete('/api/v1/videos/:ref/comments/:id', {
@@ -194,7 +194,7 @@ export async function commentRoutes(app: FastifyInstance) {
     // Closing comments does not stop anyone removing what they wrote, nor editors cleaning up.
     const row = await watchableFacts(app, request, params.ref);
     const { editor } = row;
-    const current = await one(row, params.id, viewer.id, editor);
+    const current = await one(row.id, params.id, viewer.id, editor);
     if (!editor && current.author_id !== viewer.id) throw forbidden('Only its author or an editor of the video deletes a comment');
     await db().deleteFrom('video_comments').where('video_id', '=', row.id).where('id', '=', params.id).execute();
     return ok(null);
@@ -214,7 +214,7 @@ export async function commentRoutes(app: FastifyInstance) {
         const params = request.params as Static<typeof CommentParams>;
         const row = await commentable(request, params.ref);
         const { editor } = row;
-        await one(row, params.id, viewer.id, editor);
+        await one(row.id, params.id, viewer.id, editor);
         // The count moves by the vote actually added or removed, under the comment's row lock: a
         // recount here would not see a concurrent vote not yet committed, and lose it.
         const votes = await db().transaction().execute(async (tx) => {

@@ -3,7 +3,7 @@
 // whoever may watch the video, unless its editors turned public notes off
 // (`disable_public_notes`: the notes stay their authors'). Editors may delete
 // a public note (moderation); only its author changes it.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
 import { requireUser } from '../auth/plugin.ts';
@@ -44,6 +44,9 @@ const NoteListQuery = Type.Object({
   })),
 });
 
+/** Notes about the whole video first (no time), then in time order: the list's order and its cursor. */
+const SORT_KEY = sql<number>`coalesce(n.time_start::float8, -1)`;
+
 export async function noteRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
 
@@ -52,8 +55,7 @@ export async function noteRoutes(app: FastifyInstance) {
       .select([
         'n.id', 'n.user_id', 'n.text', 'n.is_public', 'n.created_at', 'n.updated_at',
         sql<number | null>`n.time_start::float8`.as('time_start'),
-        // The sort key: notes about the whole video first, then in time order.
-        sql<number>`coalesce(n.time_start::float8, -1)`.as('sort_key'),
+        SORT_KEY.as('sort_key'),
         sql<{ id: number; username: string; first_name: string; last_name: string }>`json_build_object('id', u.id, 'username', u.username, 'first_name', u.first_name, 'last_name', u.last_name)`.as('author'),
       ])
       .where('n.video_id', '=', videoId);
@@ -73,9 +75,12 @@ export async function noteRoutes(app: FastifyInstance) {
     if (input.time_start != null && !withinDuration(video, input.time_start)) {
       throw badRequest(`The note must be inside the video (${video.duration} s)`, 'time_start', 'time_beyond_duration');
     }
-    return { ...(input.note !== undefined ? { text: plainText(input.note, 'note') } : {}), ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}), ...(input.is_public !== undefined ? { is_public: input.is_public } : {}) };
+    return {
+      ...(input.note !== undefined ? { text: plainText(input.note, 'note') } : {}),
+      ...(input.time_start !== undefined ? { time_start: input.time_start === null ? null : toMs(input.time_start) } : {}),
+      ...(input.is_public !== undefined ? { is_public: input.is_public } : {}),
+    };
   }
-  const watching = (request: FastifyRequest, ref: string) => watchableFacts(app, request, ref);
 
   app.get('/api/v1/videos/:ref/notes', {
     schema: {
@@ -84,7 +89,7 @@ export async function noteRoutes(app: FastifyInstance) {
       params: VideoRefParams, querystring: NoteListQuery, response: { 200: Envelope(Type.Array(Note), PageMeta) },
     },
   }, async (request) => {
-    const row = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await watchableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     const q = request.query as Static<typeof NoteListQuery>;
     const scope = q.scope ?? 'all';
     const limit = q.limit ?? 20;
@@ -100,11 +105,11 @@ export async function noteRoutes(app: FastifyInstance) {
     const after = decodeCursor(q.cursor, ['float', 'id']) as [number, number] | undefined;
     if (after) {
       query = query.where((eb) => eb.or([
-        eb(sql`coalesce(n.time_start::float8, -1)`, '>', after[0]),
-        eb.and([eb(sql`coalesce(n.time_start::float8, -1)`, '=', after[0]), eb('n.id', '>', after[1])]),
+        eb(SORT_KEY, '>', after[0]),
+        eb.and([eb(SORT_KEY, '=', after[0]), eb('n.id', '>', after[1])]),
       ]));
     }
-    const rows = await query.orderBy(sql`coalesce(n.time_start::float8, -1)`).orderBy('n.id').limit(limit + 1).execute();
+    const rows = await query.orderBy(SORT_KEY).orderBy('n.id').limit(limit + 1).execute();
     const page = pageOf(rows, limit, (n) => [Number(n.sort_key), n.id]);
     return ok(page.items.map((n) => json(n, viewerId)), page.meta);
   });
@@ -117,7 +122,7 @@ export async function noteRoutes(app: FastifyInstance) {
     },
   }, async (request, reply) => {
     const viewer = requireUser(request);
-    const row = await watching(request, (request.params as Static<typeof VideoRefParams>).ref);
+    const row = await watchableFacts(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     const values = checked(row, request.body as Static<typeof NoteCreate>);
     const created = await db().insertInto('video_notes').values({ time_start: null, ...values, text: values.text!, video_id: row.id, user_id: viewer.id })
       .returning('id').executeTakeFirstOrThrow();
@@ -133,7 +138,7 @@ export async function noteRoutes(app: FastifyInstance) {
   }, async (request) => {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof NoteParams>;
-    const row = await watching(request, params.ref);
+    const row = await watchableFacts(app, request, params.ref);
     // Someone else's note does not exist for the caller (even a public one: it is not theirs to change).
     const current = await one(row.id, params.id);
     if (current.user_id !== viewer.id) throw notFound('No such note of yours on this video');
@@ -149,7 +154,7 @@ export async function noteRoutes(app: FastifyInstance) {
   }, async (request) => {
     const viewer = requireUser(request);
     const params = request.params as Static<typeof NoteParams>;
-    const row = await watching(request, params.ref);
+    const row = await watchableFacts(app, request, params.ref);
     const current = await one(row.id, params.id);
     const mine = current.user_id === viewer.id;
     if (!mine && !(current.is_public && !row.disable_public_notes)) throw notFound('No such note on this video');
