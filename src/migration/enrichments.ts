@@ -12,6 +12,8 @@ import { checkDocument } from '../documents/types.ts';
 import { CONTRIBUTOR_ROLES } from '../enrichments/contributors.ts';
 import { OVERLAY_POSITIONS } from '../enrichments/overlays.ts';
 import { sanitizeOverlayHtml } from '../enrichments/sanitize.ts';
+import { toMs } from '../enrichments/child-routes.ts';
+import { checkedUrl } from '../enrichments/urls.ts';
 import type { ImportContext } from './context.ts';
 import { readEverywhere } from './dump.ts';
 import type { V4Row } from './encodings.ts';
@@ -24,8 +26,15 @@ type Mapped = { model: string; old: unknown; new: unknown }[];
 export const ENRICHMENT_MODELS = ['completion.contributor', 'completion.document', 'completion.overlay', 'video.comment', 'video.advancednotes', 'video.notes'] as const;
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-const httpUrl = (v: unknown) => (/^https?:\/\/[^/\s]/i.test(text(v)) ? text(v).slice(0, 2000) : null);
-const seconds = (v: unknown) => (Number.isFinite(Number(v)) && Number(v) >= 0 && v !== null && v !== '' ? Math.round(Number(v) * 1000) / 1000 : null);
+/** A web link by the API's own rule (an imported one that broke it would fail the next PATCH of its contributor), else none. */
+const httpUrl = (v: unknown) => {
+  try {
+    return text(v) ? checkedUrl(text(v).slice(0, 2000), 'weblink') : null;
+  } catch {
+    return null;
+  }
+};
+const seconds = (v: unknown) => (Number.isFinite(Number(v)) && Number(v) >= 0 && v !== null && v !== '' ? toMs(Number(v)) : null);
 const date = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? new Date(v) : new Date());
 
 export async function importEnrichments(ctx: ImportContext, tx: Tx | null, videoId: number, rows: (model: string) => V4Row[], mapped: Mapped) {
