@@ -45,7 +45,7 @@ export function installVideoFacts(app: FastifyInstance) {
         ${numeric ? sql`true` : sql`v.slug = ${ref}`} as exact
       from videos v
       where v.deleted_at is null and ${numeric ? sql`v.id = ${Number(ref)}` : prefix ? sql`(v.slug = ${ref} or v.id = ${Number(prefix)})` : sql`v.slug = ${ref}`}
-      order by 12 desc limit 1`.execute(app.dbh.db);
+      order by exact desc limit 1`.execute(app.dbh.db);
     const r = rows.rows[0];
     if (!r) return undefined;
     return {
