@@ -60,6 +60,13 @@ import { documentRoutes } from './documents/routes.ts';
 import { contributorRoutes } from './enrichments/contributors.ts';
 import { overlayRoutes } from './enrichments/overlays.ts';
 import { linkRoutes } from './enrichments/links.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { authDiscoveryRoute } from './auth/discovery.ts';
+import { infoRoutes } from './info/routes.ts';
+import { mailWorker } from './notifications/mail-worker.ts';
+import { personalDataRoutes } from './personal-data/routes.ts';
+import { retentionRoutes } from './retention/routes.ts';
+import { retentionWorker } from './retention/sweep.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,7 +82,9 @@ declare module 'fastify' {
     /** Serialized answers of listings, video details and player configurations (keys name the viewer). */
     readCache: ReadCache<CachedAnswer>;
     /** Scheduled chores, also callable directly (tests, admin). Filled by the capabilities. */
-    maintenance: { cleanExpiredUploads(): Promise<number> };
+    maintenance: { cleanExpiredUploads(): Promise<number>; retentionSweep(opts?: { dryRun?: boolean }): Promise<import('./retention/sweep.ts').RetentionReport> };
+    /** The clock of dates that follow the calendar: retention, statistics' "today" (tests move it). */
+    clock: () => Date;
   }
 }
 
@@ -88,7 +97,7 @@ export interface BuildOptions {
   contractCheck?: (violation: string) => void;
   /** Called with each real JSON exchange (request body, answer) of a documented operation (tests, examples). */
   recordExchange?: (sample: import('./core/api-contract.ts').ExchangeSample) => void;
-  /** The clock of view counting and statistics (tests set the day). */
+  /** The clock of view counting, statistics and retention (tests set the day). */
   now?: () => Date;
   /** Extra routes registered before the app is sealed (tests). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
@@ -142,11 +151,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const dbh = options.database ?? (await openDatabase(config, (msg, err) => app.log.warn({ err }, msg)));
   app.decorate('dbh', dbh);
   app.decorate('storage', await createStorage(config));
-  app.decorate('maintenance', { cleanExpiredUploads: async () => 0 });
+  app.decorate('maintenance', { cleanExpiredUploads: async () => 0, retentionSweep: async () => { throw new Error('retention is not installed'); } });
+  app.decorate('clock', options.now ?? (() => new Date()));
   app.decorate('encodingBus', new EncodingBus());
   app.decorate('eventHub', new EventHub(app, config.EVENT_STREAMS_PER_CLIENT));
   // The job queue keeps its own schema (pgboss) and migrates it when it starts.
-  const jobs = startJobs(dbh, app.log, { maxAttempts: config.ENCODING_MAX_ATTEMPTS, retryDelayS: config.ENCODING_RETRY_DELAY_S });
+  const jobs = startJobs(dbh, app.log, {
+    maxAttempts: config.ENCODING_MAX_ATTEMPTS, retryDelayS: config.ENCODING_RETRY_DELAY_S,
+    emailAttempts: config.EMAIL_MAX_ATTEMPTS, emailRetryDelayS: config.EMAIL_RETRY_DELAY_S,
+  });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => jobs.stop());
   const changes = new ChangeFeed((msg, err) => app.log.warn({ err }, msg));
@@ -161,7 +174,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   installVideoFacts(app);
   const views = new ViewRecorder(dbh, {
     windowS: config.VIEW_DEDUP_WINDOW_S, intervalMs: config.VIEW_FLUSH_INTERVAL_MS, timeZone: config.STATS_TIME_ZONE,
-    recentDays: config.VIEWS_RECENT_DAYS, key: () => app.keys.derive('view-dedup'), now: options.now ?? (() => new Date()),
+    recentDays: config.VIEWS_RECENT_DAYS, key: () => app.keys.derive('view-dedup'), now: app.clock,
     warn: (msg, err) => app.log.warn({ err }, msg),
   });
   app.decorate('views', views);
@@ -196,6 +209,8 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(authRoutes);
+  await app.register(authDiscoveryRoute);
+  await app.register(infoRoutes);
   await app.register(oidcRoutes);
   await app.register(userRoutes);
   await app.register(superuserRoutes);
@@ -229,6 +244,11 @@ async function registerCapabilities(app: FastifyInstance, config: Config, option
   await app.register(contributorRoutes);
   await app.register(overlayRoutes);
   await app.register(linkRoutes);
+  await app.register(personalDataRoutes);
+  await app.register(auditRoutes);
+  await app.register(retentionRoutes);
+  await app.register(retentionWorker);
+  await app.register(mailWorker);
   await app.register(adminRoutes);
   if (options.extraRoutes) await app.register(async (scope) => options.extraRoutes!(scope));
 

@@ -12,6 +12,7 @@ import { hashPassword, isLegacyHash, verifyPassword } from './passwords.ts';
 import { CSRF_COOKIE, issueCsrfToken, requireUser, SESSION_COOKIE, sessionCookieOptions } from './plugin.ts';
 import { consumeRefreshToken, createSession, recordRefreshToken, revokeSession } from './sessions.ts';
 import { model } from '../core/openapi-models.ts';
+import { audit } from '../audit/log.ts';
 
 const TokenPair = model('TokenPair', Type.Object({
   access_token: Type.String(),
@@ -39,10 +40,21 @@ export async function authRoutes(app: FastifyInstance) {
   const db = () => app.dbh.db;
   const limited = { rateLimit: { max: app.config.AUTH_RATE_LIMIT_MAX, timeWindow: app.config.AUTH_RATE_LIMIT_WINDOW_MS } };
 
-  async function checkCredentials(body: Static<typeof Credentials>) {
+  async function checkCredentials(request: FastifyRequest, body: Static<typeof Credentials>) {
     const user = await userByUsername(db(), body.username);
     const valid = await verifyPassword(user?.password_hash, body.password);
-    if (!user || !valid || !user.is_active) throw invalidCredentials();
+    if (!user || !valid || !user.is_active) {
+      // Written on its own: a failed sign-in changes nothing else. The password is never logged.
+      await audit(db(), request, {
+        action: 'auth.sign_in_failed', target_type: user ? 'user' : '', target_id: user?.id ?? '',
+        details: { username: body.username, reason: !user ? 'unknown_user' : !valid ? 'wrong_password' : 'account_disabled' },
+      });
+      throw invalidCredentials();
+    }
+    // Sign-in through the identity provider only: local passwords still open superusers' accounts (the way back in when SSO is down).
+    if (!app.config.LOCAL_AUTH_ENABLED && !user.is_superuser) {
+      throw new AppError(403, 'local_auth_disabled', 'Sign in through the identity provider: local passwords are turned off here');
+    }
     // A Django hash kept from a Pod V4 import becomes argon2id at the first sign-in.
     if (isLegacyHash(user.password_hash)) {
       await db().updateTable('users').set({ password_hash: await hashPassword(body.password) }).where('id', '=', user.id).execute();
@@ -70,12 +82,12 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/token', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      operationId: 'createToken', errors: ['invalid_credentials'], tags: ['auth'], summary: 'Obtain an access + refresh token pair (username and password)',
+      operationId: 'createToken', errors: ['invalid_credentials', 'local_auth_disabled'], tags: ['auth'], summary: 'Obtain an access + refresh token pair (username and password)',
       body: Credentials, response: { 200: Envelope(TokenPair) },
     },
     config: { ...limited, csrfExempt: true },
   }, async (request) => {
-    const user = await checkCredentials(request.body as Static<typeof Credentials>);
+    const user = await checkCredentials(request, request.body as Static<typeof Credentials>);
     const session = await createSession(db(), { userId: user.id, kind: 'token', ttlSeconds: app.config.REFRESH_TOKEN_TTL_S, ...clientInfo(request) });
     return ok(await issuePair(user.id, session.id));
   });
@@ -149,13 +161,13 @@ export async function authRoutes(app: FastifyInstance) {
   app.post('/api/v1/auth/session', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     schema: {
-      operationId: 'createSession', responseHeaders: { 200: ['Set-Cookie'] }, errors: ['invalid_credentials'], tags: ['auth'],
+      operationId: 'createSession', responseHeaders: { 200: ['Set-Cookie'] }, errors: ['invalid_credentials', 'local_auth_disabled'], tags: ['auth'],
       summary: 'Browser sign-in: sets an HttpOnly session cookie and returns the CSRF token for unsafe requests',
       body: Credentials, response: { 200: Envelope(SessionInfo) },
     },
     config: { ...limited, csrfExempt: true },
   }, async (request, reply) => {
-    const user = await checkCredentials(request.body as Static<typeof Credentials>);
+    const user = await checkCredentials(request, request.body as Static<typeof Credentials>);
     // A previous browser session on this client ends here (no session fixation).
     if (request.principal?.via === 'cookie') await revokeSession(db(), request.principal.session_id, 'replaced');
     return ok(await startCookieSession(app, request, reply, user.id));

@@ -50,6 +50,27 @@ export const ConfigSchema = Type.Object({
   OIDC_DEFAULT_AFFILIATION: Type.String({ default: 'member' }),
   OIDC_ALLOW_HTTP: Type.Boolean({ default: false }),
   FRONTEND_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  LOCAL_AUTH_ENABLED: Type.Boolean({ default: true }),
+  OIDC_DISPLAY_NAME: Type.String({ default: 'Single sign-on', minLength: 1, maxLength: 100 }),
+
+  // --- the platform as a frontend shows it (GET /api/v1/info)
+  PLATFORM_NAME: Type.String({ default: 'Pod', minLength: 1, maxLength: 100 }),
+  CONTACT_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254 })),
+
+  // --- e-mail notifications (src/notifications/)
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ default: 'Pod <no-reply@localhost>', minLength: 3, maxLength: 300 }),
+  EMAIL_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1, maximum: 50 }),
+  EMAIL_RETRY_DELAY_S: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 }),
+
+  // --- retention (src/retention/) and the audit log
+  RETENTION_DEFAULT_YEARS: Type.Integer({ default: 2, minimum: 1, maximum: 100 }),
+  RETENTION_AFFILIATION_YEARS: Type.String({ default: '', maxLength: 2000, description: 'affiliation:years,… e.g. faculty:3,staff:3' }),
+  RETENTION_MAX_YEARS: Type.Integer({ default: 10, minimum: 1, maximum: 100 }),
+  RETENTION_WARN_DAYS: Type.Integer({ default: 30, minimum: 0, maximum: 3650 }),
+  RETENTION_ACTION: Type.Union([Type.Literal('archive'), Type.Literal('delete'), Type.Literal('none')], { default: 'archive' }),
+  RETENTION_SWEEP_INTERVAL_S: Type.Integer({ default: 3600, minimum: 0, maximum: 7 * 86_400 }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ default: 400, minimum: 0, maximum: 36_500 }),
 
   // --- videos
   UPLOAD_STAFF_ONLY: Type.Boolean({ default: false }),
@@ -163,6 +184,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     problems.push(`  - STATS_TIME_ZONE: ${JSON.stringify(config.STATS_TIME_ZONE)} is not an IANA time zone (e.g. Europe/Paris)`);
   }
+  for (const item of listSetting(config.RETENTION_AFFILIATION_YEARS)) {
+    const m = /^([\w.-]+):(\d{1,3})$/.exec(item);
+    if (!m || Number(m[2]) < 1) problems.push(`  - RETENTION_AFFILIATION_YEARS: ${JSON.stringify(item)} is not affiliation:years (e.g. faculty:3)`);
+    else if (Number(m[2]) > config.RETENTION_MAX_YEARS) problems.push(`  - RETENTION_AFFILIATION_YEARS: ${m[1]} keeps ${m[2]} years, more than RETENTION_MAX_YEARS (${config.RETENTION_MAX_YEARS})`);
+  }
+  if (config.RETENTION_DEFAULT_YEARS > config.RETENTION_MAX_YEARS) problems.push('  - RETENTION_DEFAULT_YEARS: is more than RETENTION_MAX_YEARS');
   if (config.STORAGE_BACKEND === 's3' && !config.S3_BUCKET) problems.push('  - S3_BUCKET: is required when STORAGE_BACKEND=s3');
   problems.push(...runnerConfigProblems(config).map((p) => `  - ${p}`));
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSee .env.example for every variable.`);

@@ -21,7 +21,18 @@ export const QUEUES = {
   videoPurge: 'video-purge',
   /** One job per Esup-Runner task that ended well: download and register its results (src/runner/import.ts). */
   runnerImport: 'runner-import',
+  /** One job per e-mail to send (src/notifications/): retried, backing off, while the SMTP server is down. */
+  email: 'email-send',
 } as const;
+
+export interface EmailJob {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** What it notifies (encoding_ready, retention_warning…): logs and tests. */
+  kind: string;
+}
 
 export interface RunnerImportJob {
   runner_task_id: string;
@@ -49,6 +60,8 @@ export interface Jobs {
   enqueueRunnerImport(tx: Transaction<Database>, job: RunnerImportJob): Promise<string>;
   /** Queues the purge of a deleted video's files, due in `delayS` seconds, inside the caller's transaction. */
   enqueuePurge(tx: Transaction<Database>, job: VideoPurgeJob, delayS: number): Promise<string>;
+  /** Queues an e-mail inside the caller's transaction: it goes out only if the change commits. */
+  enqueueEmail(tx: Transaction<Database>, job: EmailJob): Promise<string>;
   /** Tells waiting consumers of this process that a job was committed (they also poll, for other nodes' jobs). */
   notify(queue: string): void;
   /** Resolves at the next notify(queue) or after `ms`, whichever first. */
@@ -66,7 +79,14 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
-export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: { maxAttempts: number; retryDelayS: number }): Jobs {
+export interface JobOptions {
+  maxAttempts: number;
+  retryDelayS: number;
+  emailAttempts: number;
+  emailRetryDelayS: number;
+}
+
+export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: JobOptions): Jobs {
   const boss = new PgBoss(handle.kind === 'pglite'
     ? { db: fromPglite(handle.pglite!), schedule: false }
     : { connectionString: handle.url!, max: 3, schedule: false });
@@ -95,6 +115,10 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
     await ensureQueue(boss, QUEUES.videoPurge, { retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600 });
     // An import that fails (manager unreachable, a file cut short) is tried again, backing off, for about an hour.
     await ensureQueue(boss, QUEUES.runnerImport, { retryLimit: 6, retryDelay: 20, retryBackoff: true, expireInSeconds: 6 * 3600 });
+    // An e-mail waits out an SMTP outage: backing off from EMAIL_RETRY_DELAY_S, an hour apart at most.
+    await ensureQueue(boss, QUEUES.email, {
+      retryLimit: opts.emailAttempts - 1, retryDelay: opts.emailRetryDelayS, retryBackoff: true, retryDelayMax: Math.max(3600, opts.emailRetryDelayS), expireInSeconds: 300,
+    });
   })();
   ready.catch((err: unknown) => log.error({ err }, 'job queue failed to start'));
   const whenReady = async () => {
@@ -136,6 +160,12 @@ export function startJobs(handle: DatabaseHandle, log: FastifyBaseLogger, opts: 
       await whenReady();
       const id = await boss.send(QUEUES.videoPurge, job, { db: fromKysely(tx), startAfter: delayS });
       if (!id) throw new Error('the job queue refused the purge job');
+      return id;
+    },
+    async enqueueEmail(tx, job) {
+      await whenReady();
+      const id = await boss.send(QUEUES.email, job, { db: fromKysely(tx) });
+      if (!id) throw new Error('the job queue refused the e-mail');
       return id;
     },
     async encodingJob(id) {

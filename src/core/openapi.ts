@@ -39,6 +39,9 @@ export const TAGS = [
   { name: 'enrichments', description: 'What enriches a video for its viewers: documents, contributors, overlays, timed links (all in the player configuration)' },
   { name: 'comments', description: 'Threaded comments under a video, votes, moderation by its editors' },
   { name: 'notes', description: 'Each viewer\'s timestamped notes on a video, private or shared with its viewers' },
+  { name: 'platform', description: 'What a frontend builds its pages from: platform facts, forms\' choices, sign-in methods' },
+  { name: 'audit', description: 'The audit trail (superusers): who changed what, from where' },
+  { name: 'retention', description: 'Retention of videos (Pod\'s obsolescence): the dates, the warnings, the archive or deletion sweep' },
   { name: 'statistics', description: 'Views per day and totals for editors (videos, channels, owners) and managers (platform); CSV export' },
 ];
 

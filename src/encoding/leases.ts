@@ -7,6 +7,7 @@
 // and when a newer source supersedes the job or the video is deleted.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { notifyEncodingEnded } from '../notifications/notify.ts';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../core/errors.ts';
 import { QUEUES } from '../core/jobs.ts';
@@ -93,11 +94,16 @@ export async function reapExpiredLeases(app: FastifyInstance): Promise<number> {
     const state = final
       ? { status: 'error' as const, progress: null, error: { code: 'encoder_lost', message: 'The encoder stopped answering on every attempt' } }
       : { status: 'queued' as const, progress: null, error: null };
-    const r = await app.dbh.db.updateTable('videos').set({
-      encoding_status: state.status, encoding_progress: null,
-      encoding_error_code: state.error?.code ?? null, encoding_error_message: state.error?.message ?? null, encoding_updated_at: new Date(),
-    }).where('id', '=', lease.video_id).where('encoding_job_id', '=', lease.job_id).where('encoding_status', 'not in', ['ready', 'error']).executeTakeFirst();
-    if (Number(r.numUpdatedRows)) app.encodingBus.publish(lease.video_id, state);
+    const updated = await app.dbh.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('videos').set({
+        encoding_status: state.status, encoding_progress: null,
+        encoding_error_code: state.error?.code ?? null, encoding_error_message: state.error?.message ?? null, encoding_updated_at: new Date(),
+      }).where('id', '=', lease.video_id).where('encoding_job_id', '=', lease.job_id).where('encoding_status', 'not in', ['ready', 'error']).executeTakeFirst();
+      const applied = Number(r.numUpdatedRows) > 0;
+      if (applied && state.error) await notifyEncodingEnded(app, tx, lease.video_id, { status: 'error', message: state.error.message });
+      return applied;
+    });
+    if (updated) app.encodingBus.publish(lease.video_id, state);
   }
   return expired.length;
 }

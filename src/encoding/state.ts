@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { notFound } from '../core/errors.ts';
+import { notifyEncodingEnded } from '../notifications/notify.ts';
 import { assertKey } from '../core/storage/storage.ts';
 
 export type EncodingStatus = 'pending' | 'queued' | 'processing' | 'ready' | 'error';
@@ -149,6 +150,9 @@ export async function applyEncodingEvent(app: FastifyInstance, eventId: string, 
       await tx.updateTable('videos').set({
         encoding_status: 'error', encoding_progress: null, encoding_error_code: error.code, encoding_error_message: error.message, encoding_updated_at: now,
       }).where('id', '=', event.video_id).execute();
+    }
+    if (state.status === 'ready' || state.status === 'error') {
+      await notifyEncodingEnded(app, tx, event.video_id, state.status === 'ready' ? { status: 'ready' } : { status: 'error', message: state.error!.message });
     }
     await tx.updateTable('encoding_events').set({ applied: true }).where('id', '=', eventId).execute();
     return { duplicate: false, applied: true, state };

@@ -26,6 +26,8 @@ export function memoryAppConfig(mediaDir: string, env: Record<string, string> = 
     PGLITE_DATA_DIR: 'memory://',
     // Tests log in many times from one address; the rate-limit test sets its own budget.
     AUTH_RATE_LIMIT_MAX: '100000',
+    // Retention sweeps run when a test calls them (app.maintenance.retentionSweep), on the test's clock.
+    RETENTION_SWEEP_INTERVAL_S: '0',
     SECRET_KEY: 'test-secret-key-0123456789-abcdefghijklmnop',
     ...env,
   });

@@ -9,7 +9,7 @@ import type { FileStore } from '@tus/file-store';
 import type { Principal } from '../auth/principal.ts';
 import { canUpload } from '../policy/video-policy.ts';
 import { factsOf, refreshSearchDocument, selectVideos } from '../videos/queries.ts';
-import { videoSlug } from '../videos/write.ts';
+import { initialDateDelete, videoSlug } from '../videos/write.ts';
 import { checkBytes, extensionOf, probe, SNIFF_BYTES, type ProbeSummary } from './media-check.ts';
 import { rememberCompleted, stagingKey } from './staging.ts';
 import { QUEUES } from '../core/jobs.ts';
@@ -111,7 +111,8 @@ export async function completeUpload(app: FastifyInstance, datastore: DataStore,
       videoId = row.id;
     } else {
       const title = upload.title || upload.filename.replace(/\.[^.]+$/, '').slice(0, 250) || 'Untitled';
-      const row = await tx.insertInto('videos').values({ title, owner_id: p.id, slug: `tmp-${randomUUID()}`, ...source })
+      const date_delete = await initialDateDelete(tx, app, p.id, app.clock());
+      const row = await tx.insertInto('videos').values({ title, owner_id: p.id, slug: `tmp-${randomUUID()}`, date_delete, ...source })
         .returning('id').executeTakeFirstOrThrow();
       videoId = row.id;
       await tx.updateTable('videos').set({ slug: videoSlug(videoId, title) }).where('id', '=', videoId).execute();

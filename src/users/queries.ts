@@ -37,6 +37,8 @@ export function userJson(u: UserRow) {
     is_superuser: u.is_superuser,
     is_manager: u.is_manager,
     accepts_notifications: u.accepts_notifications,
+    language: u.language,
+    email_notifications: u.email_notifications,
     groups: u.groups,
     last_login: u.last_login ? new Date(u.last_login).toISOString() : null,
     date_joined: new Date(u.date_joined).toISOString(),

@@ -13,7 +13,9 @@ import { AUTHENTICATED } from '../core/openapi.ts';
 import {
   groupIdsByCodeNames, mapUserConflict, selectUsers, setUserGroups, userById, userJson,
 } from './queries.ts';
-import { MeUpdate, PasswordChange, User, UserCreate, UserIdParams, UserListQuery, UserUpdate } from './schemas.ts';
+import { eraseAccount } from '../personal-data/erase.ts';
+import { audit, changedFields } from '../audit/log.ts';
+import { EraseOutcome, EraseQuery, MeUpdate, PasswordChange, User, UserCreate, UserIdParams, UserListQuery, UserUpdate } from './schemas.ts';
 
 type UserCreateBody = import('typebox').Static<typeof UserCreate>;
 
@@ -113,6 +115,10 @@ export async function userRoutes(app: FastifyInstance) {
         .values({ ...fields, password_hash: password ? await hashPassword(password) : null })
         .returning('id').executeTakeFirstOrThrow().catch(mapUserConflict);
       await setUserGroups(tx, row.id, groupIds);
+      await audit(tx, request, {
+        action: 'user.created', target_type: 'user', target_id: row.id,
+        details: { username: body.username, is_staff: body.is_staff ?? false, is_superuser: body.is_superuser ?? false, is_manager: body.is_manager ?? false, groups: body.groups ?? [] },
+      });
       return row.id;
     });
     reply.code(201).header('location', `/api/v1/users/${id}`);
@@ -147,8 +153,13 @@ export async function userRoutes(app: FastifyInstance) {
       throw badRequest('You cannot remove your own superuser status or deactivate yourself', body.is_active === false ? 'is_active' : 'is_superuser', 'forbidden_self_change');
     }
     await db().transaction().execute(async (tx) => {
-      const exists = await tx.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+      const exists = await selectUsers(tx).where('u.id', '=', id).forUpdate('u').executeTakeFirst();
       if (!exists) throw notFound('No such user');
+      const roles = changedFields(exists, body as Partial<typeof exists>, ['is_staff', 'is_superuser', 'is_manager', 'is_active', 'groups']);
+      const other = changedFields(exists, body as Partial<typeof exists>, ['username', 'email', 'first_name', 'last_name', 'affiliation', 'establishment', 'picture_url', 'accepts_notifications', 'language', 'email_notifications']);
+      if (body.password) other.password = ['…', 'changed'];
+      if (Object.keys(roles).length) await audit(tx, request, { action: 'user.roles_changed', target_type: 'user', target_id: id, details: roles });
+      if (Object.keys(other).length) await audit(tx, request, { action: 'user.updated', target_type: 'user', target_id: id, details: other });
       const { groups, password, ...fields } = body;
       const set = { ...fields, ...(password ? { password_hash: await hashPassword(password) } : {}) };
       if (Object.keys(set).length) await tx.updateTable('users').set(set).where('id', '=', id).execute().catch(mapUserConflict);
@@ -162,43 +173,19 @@ export async function userRoutes(app: FastifyInstance) {
     return ok(userJson((await userById(db(), id))!));
   });
 
-  const DeleteQuery = Type.Object({
-    transfer_to: Type.Optional(Type.String({ minLength: 1, maxLength: 150, description: 'Username who becomes the owner of every video (deleted ones included) and playlist of the deleted user; their favorites go with the account' })),
-  });
   app.delete('/api/v1/users/:id', {
     schema: {
-      operationId: 'deleteUser', errors: ['forbidden', 'not_found', 'forbidden_self_change', 'user_owns_videos'], tags: ['users'],
-      summary: 'Delete a user (superusers). A user who owns videos: 409 user_owns_videos, unless ?transfer_to=<username> hands them over first',
-      description: 'Videos are never deleted with their owner. Deactivating the account (PATCH is_active=false) keeps everything and signs the user out.',
-      security: AUTHENTICATED, params: UserIdParams, querystring: DeleteQuery, response: { 200: Envelope(Type.Null()) },
+      operationId: 'deleteUser', errors: ['forbidden', 'not_found', 'forbidden_self_change', 'user_owns_videos', 'invalid_transfer'], tags: ['users'],
+      summary: 'Delete a user (superusers). A user who owns videos: 409 user_owns_videos, unless ?transfer_to=<username> hands them over or ?delete_videos=true deletes them',
+      description: 'Erases the account and what was only theirs (sessions, comments, notes, favorites, positions). '
+        + 'Deactivating the account (PATCH is_active=false) keeps everything and signs the user out.',
+      security: AUTHENTICATED, params: UserIdParams, querystring: EraseQuery, response: { 200: Envelope(EraseOutcome) },
     },
   }, async (request) => {
     const me = requireSuperuser(request);
     const { id } = request.params as { id: number };
-    const { transfer_to } = request.query as Static<typeof DeleteQuery>;
     if (id === me.id) throw badRequest('You cannot delete your own account', 'id', 'forbidden_self_change');
-    await db().transaction().execute(async (tx) => {
-      const user = await tx.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
-      if (!user) throw notFound('No such user');
-      if (transfer_to !== undefined) {
-        const heir = await tx.selectFrom('users').select('id').where(sql`lower(username)`, '=', transfer_to.toLowerCase()).executeTakeFirst();
-        if (!heir) throw badRequest(`Unknown user ${JSON.stringify(transfer_to)}`, 'query.transfer_to', 'validation_error');
-        if (heir.id === id) throw badRequest('transfer_to must name another user', 'query.transfer_to', 'validation_error');
-        // The heir owns them now: not also an additional owner of the same videos.
-        await tx.deleteFrom('video_additional_owners').where('user_id', '=', heir.id)
-          .where('video_id', 'in', (eb) => eb.selectFrom('videos').select('id').where('owner_id', '=', id)).execute();
-        await tx.updateTable('videos').set({ owner_id: heir.id }).where('owner_id', '=', id).execute();
-        // Their playlists too (not their favorites: those are a person's own, and go with the account).
-        await tx.deleteFrom('playlist_editors').where('user_id', '=', heir.id)
-          .where('playlist_id', 'in', (eb) => eb.selectFrom('playlists').select('id').where('owner_id', '=', id).where('is_favorites', '=', false)).execute();
-        await tx.updateTable('playlists').set({ owner_id: heir.id }).where('owner_id', '=', id).where('is_favorites', '=', false).execute();
-      }
-      const owned = await tx.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow();
-      if (Number(owned.n) > 0) {
-        throw conflict(`This user owns ${owned.n} video(s) (deleted ones awaiting their purge included): pass ?transfer_to=<username>, or deactivate the account instead`, undefined, 'user_owns_videos');
-      }
-      await tx.deleteFrom('users').where('id', '=', id).execute();
-    });
-    return ok(null);
+    const outcome = await db().transaction().execute((tx) => eraseAccount(app, tx, request, id, request.query as Static<typeof EraseQuery>));
+    return ok(outcome);
   });
 }

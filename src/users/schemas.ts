@@ -26,7 +26,9 @@ export const User = model('User', Type.Object({
   is_staff: Type.Boolean(),
   is_superuser: Type.Boolean(),
   is_manager: Type.Boolean(),
-  accepts_notifications: Type.Boolean(),
+  accepts_notifications: Type.Boolean({ description: 'Pod\'s web-push consent (kept from V4)' }),
+  language: Type.Union([Type.Literal('fr'), Type.Literal('en')], { description: 'The language of the e-mails they get' }),
+  email_notifications: Type.Boolean({ description: 'E-mails on encoding, retention and co-ownership (opt-out)' }),
   groups: Type.Array(Type.String(), { description: 'code_name of each access group' }),
   last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   date_joined: Type.String({ format: 'date-time' }),
@@ -45,6 +47,8 @@ const EditableByAdmin = {
   establishment: Type.Optional(Type.String({ maxLength: 50 })),
   picture_url: Type.Optional(Type.String({ maxLength: 2000 })),
   accepts_notifications: Type.Optional(Type.Boolean()),
+  language: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])),
+  email_notifications: Type.Optional(Type.Boolean()),
   groups: Type.Optional(Type.Array(Type.String({ maxLength: 150 }), { maxItems: 500, uniqueItems: true })),
 };
 
@@ -58,6 +62,8 @@ export const MeUpdate = model('MeUpdate', Type.Object(
     last_name: Type.Optional(Name),
     picture_url: Type.Optional(Type.String({ maxLength: 2000 })),
     accepts_notifications: Type.Optional(Type.Boolean()),
+    language: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')], { description: 'The language of the e-mails you get' })),
+    email_notifications: Type.Optional(Type.Boolean({ description: 'false: no e-mail from the platform' })),
   },
   { additionalProperties: false },
 ));
@@ -81,3 +87,13 @@ export const UserListQuery = Type.Object({
 });
 
 export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) });
+
+export const EraseQuery = Type.Object({
+  transfer_to: Type.Optional(Type.String({ minLength: 1, maxLength: 150, description: 'Username who becomes the owner of every video (deleted ones included) and playlist of the erased account; their favorites go with it' })),
+  delete_videos: Type.Optional(Type.Boolean({ description: 'true: their videos are deleted with the account (files purged after VIDEO_PURGE_DELAY_S)' })),
+});
+
+export const EraseOutcome = model('EraseOutcome', Type.Object({
+  videos_transferred: Type.Integer({ minimum: 0 }),
+  videos_deleted: Type.Integer({ minimum: 0 }),
+}));

@@ -16,6 +16,10 @@ export interface UsersTable {
   establishment: ColumnType<string, string | undefined, string>;
   picture_url: ColumnType<string, string | undefined, string>;
   accepts_notifications: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The language of the e-mails they get. */
+  language: ColumnType<'fr' | 'en', 'fr' | 'en' | undefined, 'fr' | 'en'>;
+  /** E-mail notifications (encoding, retention, co-ownership); opt-out. */
+  email_notifications: ColumnType<boolean, boolean | undefined, boolean>;
   oidc_issuer: string | null;
   oidc_subject: string | null;
   last_login: Date | null;

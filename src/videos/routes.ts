@@ -88,7 +88,7 @@ export async function videoRoutes(app: FastifyInstance) {
   }, async (request, reply) => {
     const viewer = requireUser(request);
     if (!canUpload(viewer, null, { staffOnly: app.config.UPLOAD_STAFF_ONLY })) throw forbidden('Only staff can add videos on this platform');
-    const id = await db().transaction().execute((tx) => saveVideo(tx, viewer, request.body as VideoWrite & { title: string }, null));
+    const id = await db().transaction().execute((tx) => saveVideo(tx, { app, request, today: app.clock() }, viewer, request.body as VideoWrite & { title: string }, null));
     const row = (await videoByRef(db(), String(id), viewer))!;
     reply.code(201).header('location', `/api/v1/videos/${row.slug}`);
     return ok(videoJson(row, viewer, mediaUrlFactory(app)));
@@ -120,7 +120,7 @@ export async function videoRoutes(app: FastifyInstance) {
         allow_downloading: false, disable_comment: false, disable_public_notes: false, is_360: false, licence: null, main_lang: 'fr', cursus: '0', ...body,
       };
     }
-    await db().transaction().execute((tx) => saveVideo(tx, viewer, body, row));
+    await db().transaction().execute((tx) => saveVideo(tx, { app, request, today: app.clock() }, viewer, body, row));
     app.encodingBus.touch(row.id); // who may see it may have changed: live streams are re-checked now
     return ok(videoJson((await videoByRef(db(), String(row.id), viewer))!, viewer, mediaUrlFactory(app)));
   };

@@ -47,6 +47,12 @@ export const Video = model('Video', Type.Object({
   cursus: Type.String(),
   thumbnail: Type.Union([Type.String({ format: 'uri' }), Type.Null()], { description: 'Poster URL (public, or signed like the player config\'s media); null until encoded or when the caller may not watch (password)' }),
   encoding: Encoding,
+  date_delete: Type.Union([Type.String({ format: 'date' }), Type.Null()], {
+    description: 'Retention: on this day the video is archived or deleted (RETENTION_ACTION); its owners are warned RETENTION_WARN_DAYS before. Null: kept indefinitely',
+  }),
+  archived_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'Archived by retention (a draft since, files kept). Moving date_delete to a later day takes it out of the archive (is_draft stays as set)',
+  }),
   can_edit: Type.Boolean(),
   can_delete: Type.Boolean(),
   views: Type.Integer({ minimum: 0, description: 'Views counted (one per viewer per VIEW_DEDUP_WINDOW_S, robots ignored); written every VIEW_FLUSH_INTERVAL_MS' }),
@@ -79,6 +85,9 @@ const fields = {
   licence: Type.Union([Type.Union(LICENCES.map((l) => Type.Literal(l))), Type.Null()]),
   main_lang: Type.String({ pattern: '^[a-z]{2,3}$' }),
   cursus: Type.String({ maxLength: 1 }),
+  date_delete: Type.Union([Type.String({ format: 'date' }), Type.Null()], {
+    description: 'After today, at most RETENTION_MAX_YEARS ahead (managers: any later day, or null for never). Default at creation: by the owner\'s affiliation',
+  }),
 };
 
 type Fields = typeof fields;

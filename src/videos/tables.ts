@@ -7,6 +7,7 @@ export interface VideosTable {
   slug: string;
   title: string;
   description: Defaulted<string>;
+  /** Null only on a deleted video whose owner's account was erased with it (a CHECK keeps live videos owned). */
   owner_id: number;
   type_id: number | null;
   date_added: Generated<Date>;
@@ -44,6 +45,10 @@ export interface VideosTable {
   date_delete: Generated<string | null>;
   /** The tail of the encoder's log when it failed (Esup-Runner's script_output). */
   encoding_log: Generated<string | null>;
+  /** Archived by the retention sweep (a draft since, files kept); cleared when date_delete moves on. */
+  archived_at: Generated<Date | null>;
+  /** When its owners were warned of date_delete (once per date). */
+  retention_warned_at: Generated<Date | null>;
   updated_at: Generated<Date>;
 }
 

@@ -1,6 +1,7 @@
 // Creating and updating a video: scalar fields plus its relations, each
 // reference validated (unknown → 400 naming the field), channel rights
 // checked as Pod does, the password hashed, the search document refreshed.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Transaction } from 'kysely';
 import slugify from 'slugify';
 import type { Principal } from '../auth/principal.ts';
@@ -8,6 +9,9 @@ import { hashPassword } from '../auth/passwords.ts';
 import type { Database } from '../core/db/database.ts';
 import { AppError, badRequest, forbidden } from '../core/errors.ts';
 import { groupIdsByCodeNames, userIdsByUsernames } from '../users/queries.ts';
+import { audit, changedFields } from '../audit/log.ts';
+import { notifyUsers, videoLine } from '../notifications/notify.ts';
+import { dateDeleteProblem, defaultDateDelete } from '../retention/policy.ts';
 import { refreshSearchDocument, type VideoRow } from './queries.ts';
 import type { VideoWrite } from './schemas.ts';
 
@@ -60,11 +64,38 @@ export function mayChooseAdditionalOwners(viewer: Principal, video: Pick<VideoRo
   return viewer.is_superuser || viewer.is_manager || video.owner_id === viewer.id;
 }
 
+/** What a write needs beside its data: the app (settings, queue), the request (audit), today's date (retention). */
+export interface WriteContext {
+  app: FastifyInstance;
+  request: FastifyRequest;
+  today: Date;
+}
+
+/** The date_delete of a new video owned by `ownerId`, added today (Pod's rule, src/retention/policy.ts). */
+export async function initialDateDelete(tx: Tx, app: FastifyInstance, ownerId: number, today: Date): Promise<string> {
+  const owner = await tx.selectFrom('users').select('affiliation').where('id', '=', ownerId).executeTakeFirst();
+  return defaultDateDelete(app.config, today, owner?.affiliation ?? '');
+}
+
+/** The date_delete a caller asks for, checked (400 invalid_date_delete). */
+function checkedDateDelete(ctx: WriteContext, viewer: Principal, date: string | null): string | null {
+  const manager = viewer.is_superuser || viewer.is_manager;
+  if (date === null) {
+    if (!manager) throw badRequest('Only managers can keep a video indefinitely (date_delete null)', 'date_delete', 'invalid_date_delete');
+    return null;
+  }
+  const problem = dateDeleteProblem(ctx.app.config, date, ctx.today, manager);
+  if (problem) throw badRequest(problem, 'date_delete', 'invalid_date_delete');
+  return date;
+}
+
 /**
  * Applies `body` to a new video (existing = null, owner = viewer unless a
- * manager names another) or an existing one. Returns the video id.
+ * manager names another) or an existing one. Returns the video id. What it
+ * changes of who may see or own the video goes to the audit trail, and new
+ * additional owners get an e-mail, in the same transaction.
  */
-export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { title?: string }, existing: VideoRow | null): Promise<number> {
+export async function saveVideo(tx: Tx, ctx: WriteContext, viewer: Principal, body: VideoWrite & { title?: string }, existing: VideoRow | null): Promise<number> {
   const isManager = viewer.is_superuser || viewer.is_manager;
   let ownerId = existing?.owner_id ?? viewer.id;
   if (body.owner !== undefined) {
@@ -81,6 +112,13 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
   }
   if (body.password !== undefined) scalar.password_hash = body.password === null ? null : await hashPassword(body.password);
   scalar.owner_id = ownerId;
+  if (body.date_delete !== undefined && (!existing || body.date_delete !== existing.date_delete)) {
+    scalar.date_delete = checkedDateDelete(ctx, viewer, body.date_delete);
+    // A new date: warned again before it, out of the archive if it was archived.
+    if (existing) Object.assign(scalar, { archived_at: null, retention_warned_at: null });
+  } else if (!existing) {
+    scalar.date_delete = await initialDateDelete(tx, ctx.app, ownerId, ctx.today);
+  }
   if (body.type !== undefined) scalar.type_id = body.type === null ? null : (await idsBySlug(tx, 'types', [body.type], 'type').catch(() => {
     throw badRequest(`Unknown type ${JSON.stringify(body.type)}`, 'type', 'validation_error');
   }))[0];
@@ -90,6 +128,7 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
   // Access groups imply "restricted" (as Pod's form enforced).
   if (groupIds?.length) scalar.is_restricted = true;
 
+  let previousOwners: number[] = [];
   let videoId: number;
   if (existing) {
     videoId = existing.id;
@@ -107,6 +146,7 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
     const ids = await userIdsByUsernames(tx, body.additional_owners, 'additional_owners');
     const ownerIndex = ids.indexOf(ownerId);
     if (ownerIndex >= 0) throw badRequest('The owner cannot also be an additional owner', `additional_owners.${ownerIndex}`, 'validation_error');
+    previousOwners = existing?.additional_owners.map((p) => p.id) ?? [];
     if (existing && !mayChooseAdditionalOwners(viewer, existing)) {
       // Pod gives additional owners "the same rights as you except deletion"; who shares those
       // rights is the owner's choice (or a manager's): an additional owner may only leave.
@@ -158,5 +198,39 @@ export async function saveVideo(tx: Tx, viewer: Principal, body: VideoWrite & { 
     }
   }
   await refreshSearchDocument(tx, videoId);
+  if (existing) await auditVideoChanges(tx, ctx, existing, body, scalar);
+  if (body.additional_owners !== undefined) {
+    const now = await tx.selectFrom('video_additional_owners').select('user_id').where('video_id', '=', videoId).execute();
+    const added = now.map((r) => r.user_id).filter((id) => !previousOwners.includes(id) && id !== viewer.id);
+    if (added.length) {
+      const video = await tx.selectFrom('videos').select(['slug', 'title']).where('id', '=', videoId).executeTakeFirstOrThrow();
+      await notifyUsers(ctx.app, tx, added, { kind: 'coowner_added', video: videoLine(ctx.app, video), by: viewer.username });
+    }
+  }
   return videoId;
+}
+
+/** Audit rows for what changed of who may see (acl), own (owner) or keep (retention) the video. */
+async function auditVideoChanges(tx: Tx, ctx: WriteContext, existing: VideoRow, body: VideoWrite, scalar: Record<string, unknown>) {
+  const target = { target_type: 'video' as const, target_id: existing.id };
+  const before = {
+    is_draft: existing.is_draft, is_restricted: existing.is_restricted, password: existing.has_password ? 'set' : 'none',
+    restrict_access_to_groups: existing.groups.map((g) => g.code_name), additional_owners: existing.additional_owners.map((p) => p.username),
+  };
+  const after = {
+    is_draft: scalar.is_draft as boolean | undefined, is_restricted: scalar.is_restricted as boolean | undefined,
+    password: body.password === undefined ? undefined : body.password === null ? 'none' : 'set',
+    restrict_access_to_groups: body.restrict_access_to_groups, additional_owners: body.additional_owners,
+  };
+  const acl = changedFields(before, after, ['is_draft', 'is_restricted', 'password', 'restrict_access_to_groups', 'additional_owners']);
+  // A new password is a change even when there was one (its value is never logged).
+  if (body.password && existing.has_password) acl.password = ['set', 'changed'];
+  if (Object.keys(acl).length) await audit(tx, ctx.request, { action: 'video.acl_changed', ...target, details: acl });
+  if (scalar.owner_id !== existing.owner_id) {
+    const heir = await tx.selectFrom('users').select('username').where('id', '=', scalar.owner_id as number).executeTakeFirst();
+    await audit(tx, ctx.request, { action: 'video.owner_changed', ...target, details: { owner: [existing.owner.username, heir?.username ?? null] } });
+  }
+  if ('date_delete' in scalar) {
+    await audit(tx, ctx.request, { action: 'video.retention_changed', ...target, details: { date_delete: [existing.date_delete, scalar.date_delete] } });
+  }
 }

@@ -14,6 +14,7 @@ import type { PlaylistTables } from '../../playlists/tables.ts';
 import type { ViewTables } from '../../views/tables.ts';
 import type { PositionTables } from '../../positions/tables.ts';
 import type { EnrichmentTables } from '../../enrichments/tables.ts';
+import type { AuditLogTable } from '../../audit/tables.ts';
 
 export interface SchemaMigrationsTable {
   version: string;
@@ -44,4 +45,5 @@ export interface Database extends VideoLinkTables, ChannelLinkTables, PlaylistTa
   video_chapters: VideoChaptersTable;
   runner_tasks: RunnerTasksTable;
   migration_map: MigrationMapTable;
+  audit_log: AuditLogTable;
 }

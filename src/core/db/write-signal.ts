@@ -15,7 +15,9 @@ const UNSHOWN = new Set(['encoders', 'encoding_leases', 'encoding_events', 'uplo
   // Views are counted in video_view_counts (shown); their marks, daily series and resume positions are read uncached.
   'view_marks', 'video_views_daily', 'video_positions',
   // Comment votes and notes are read uncached (comments themselves count in video_view_counts: `counts`).
-  'video_comment_votes', 'video_notes']);
+  'video_comment_votes', 'video_notes',
+  // The audit trail is read uncached, by superusers only.
+  'audit_log']);
 
 type Node = { kind: string; [key: string]: any };
 

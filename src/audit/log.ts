@@ -1,0 +1,58 @@
+// The audit trail: who did what to what, and from where. A row is written
+// with the Kysely handle of the change itself (its transaction), so a change
+// that rolls back leaves no trace and a committed one always has its row.
+// Events that change nothing (a failed sign-in) are written on their own.
+import type { FastifyRequest } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../core/db/database.ts';
+
+/** Every action the trail records (GET /api/v1/audit filters on them). */
+export const AUDIT_ACTIONS = [
+  'auth.sign_in_failed',
+  'user.created', 'user.updated', 'user.roles_changed', 'user.deleted', 'user.data_exported',
+  'group.created', 'group.updated', 'group.deleted', 'group.members_changed',
+  'video.acl_changed', 'video.owner_changed', 'video.retention_changed', 'video.deleted', 'video.archived',
+  'video.private_link_created', 'video.private_link_revoked',
+  'comment.deleted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  action: AuditAction;
+  target_type: 'user' | 'group' | 'video' | 'comment' | '';
+  target_id: string | number;
+  details?: Record<string, unknown>;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Who acts: the request's principal, its address and id; the system (a scheduled sweep) when null. */
+export function auditActor(request: FastifyRequest | null, username?: string) {
+  if (!request) return { actor_id: null, actor_username: username ?? 'system', ip: '', request_id: '' };
+  const who = request.principal;
+  return { actor_id: who?.id ?? null, actor_username: who?.username ?? username ?? '', ip: request.ip, request_id: String(request.id) };
+}
+
+/** Writes one audit row with `db` (pass the change's transaction). */
+export async function audit(db: Db, request: FastifyRequest | null, entry: AuditEntry): Promise<void> {
+  await db.insertInto('audit_log').values({
+    ...auditActor(request),
+    action: entry.action,
+    target_type: entry.target_type,
+    target_id: String(entry.target_id),
+    details: JSON.stringify(entry.details ?? {}),
+  }).execute();
+}
+
+/** The fields of `after` whose value differs from `before`, as {field: [before, after]}. */
+export function changedFields<T extends Record<string, unknown>>(before: T, after: Partial<T>, keys: readonly (keyof T)[]): Record<string, [unknown, unknown]> {
+  const out: Record<string, [unknown, unknown]> = {};
+  for (const key of keys) {
+    if (after[key] === undefined) continue;
+    const a = before[key];
+    const b = after[key];
+    const same = Array.isArray(a) && Array.isArray(b) ? a.length === b.length && [...a].sort().join('\u0000') === [...b].sort().join('\u0000') : a === b;
+    if (!same) out[key as string] = [a, b];
+  }
+  return out;
+}
