@@ -5,6 +5,7 @@
 // COMMENTS_ENABLED on the server and not `disable_comment` on the video.
 // The API keeps text (Markdown at most, rendered by the client) and refuses
 // HTML. Writes are rate limited per user.
+import { audit } from '../audit/log.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import Type, { type Static } from 'typebox';
@@ -196,7 +197,13 @@ export async function commentRoutes(app: FastifyInstance) {
     const { editor } = row;
     const current = await one(row.id, params.id, viewer.id, editor);
     if (!editor && current.author_id !== viewer.id) throw forbidden('Only its author or an editor of the video deletes a comment');
-    await db().deleteFrom('video_comments').where('video_id', '=', row.id).where('id', '=', params.id).execute();
+    await db().transaction().execute(async (tx) => {
+      await tx.deleteFrom('video_comments').where('video_id', '=', row.id).where('id', '=', params.id).execute();
+      // A moderator's deletion is on the record; an author taking their own words back is not.
+      if (current.author_id !== viewer.id) {
+        await audit(tx, request, { action: 'comment.deleted', target_type: 'comment', target_id: params.id, details: { video_id: row.id, author_id: current.author_id } });
+      }
+    });
     return ok(null);
   });
 

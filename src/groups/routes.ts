@@ -11,6 +11,7 @@ import { conflict, notFound } from '../core/errors.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import { userIdsByUsernames } from '../users/queries.ts';
 import { model } from '../core/openapi-models.ts';
+import { audit } from '../audit/log.ts';
 
 const CodeName = Type.String({ minLength: 1, maxLength: 150, pattern: '^[\\w.@:-]+$' });
 const Group = model('Group', Type.Object({
@@ -61,9 +62,12 @@ export async function groupRoutes(app: FastifyInstance) {
   }, async (request, reply) => {
     requireSuperuser(request);
     const body = request.body as Static<typeof GroupCreate>;
-    await db().insertInto('access_groups').values(body).execute().catch((err: { code?: string }) => {
-      if (err.code === '23505') throw conflict('An access group with this code_name exists', 'code_name', 'code_name_taken');
-      throw err;
+    await db().transaction().execute(async (tx) => {
+      const row = await tx.insertInto('access_groups').values(body).returning('id').executeTakeFirstOrThrow().catch((err: { code?: string }) => {
+        if (err.code === '23505') throw conflict('An access group with this code_name exists', 'code_name', 'code_name_taken');
+        throw err;
+      });
+      await audit(tx, request, { action: 'group.created', target_type: 'group', target_id: row.id, details: { ...body } });
     });
     reply.code(201).header('location', `/api/v1/groups/${encodeURIComponent(body.code_name)}`);
     return ok(await groupByCode(body.code_name));
@@ -83,7 +87,12 @@ export async function groupRoutes(app: FastifyInstance) {
     const { code_name } = request.params as Static<typeof Params>;
     const g = await groupByCode(code_name);
     const body = request.body as Static<typeof GroupUpdate>;
-    if (Object.keys(body).length) await db().updateTable('access_groups').set(body).where('id', '=', g.id).execute();
+    if (Object.keys(body).length) {
+      await db().transaction().execute(async (tx) => {
+        await tx.updateTable('access_groups').set(body).where('id', '=', g.id).execute();
+        await audit(tx, request, { action: 'group.updated', target_type: 'group', target_id: g.id, details: { code_name, ...body } });
+      });
+    }
     return ok(await groupByCode(code_name));
   });
 
@@ -92,7 +101,10 @@ export async function groupRoutes(app: FastifyInstance) {
   }, async (request) => {
     requireSuperuser(request);
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
-    await db().deleteFrom('access_groups').where('id', '=', g.id).execute();
+    await db().transaction().execute(async (tx) => {
+      await tx.deleteFrom('access_groups').where('id', '=', g.id).execute();
+      await audit(tx, request, { action: 'group.deleted', target_type: 'group', target_id: g.id, details: { code_name: g.code_name, member_count: g.member_count } });
+    });
     return ok(null);
   });
 
@@ -116,6 +128,7 @@ export async function groupRoutes(app: FastifyInstance) {
     await db().transaction().execute(async (tx) => {
       await tx.deleteFrom('access_group_members').where('group_id', '=', g.id).execute();
       if (ids.length) await tx.insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id }))).execute();
+      await audit(tx, request, { action: 'group.members_changed', target_type: 'group', target_id: g.id, details: { code_name: g.code_name, replaced_by: (request.body as Static<typeof Usernames>).usernames } });
     });
     return ok(await members(g.id));
   });
@@ -128,8 +141,11 @@ export async function groupRoutes(app: FastifyInstance) {
     const g = await groupByCode((request.params as Static<typeof Params>).code_name);
     const ids = await userIdsByUsernames(db(), (request.body as Static<typeof Usernames>).usernames, 'usernames');
     if (ids.length) {
-      await db().insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id })))
-        .onConflict((oc) => oc.doNothing()).execute();
+      await db().transaction().execute(async (tx) => {
+        await tx.insertInto('access_group_members').values(ids.map((user_id) => ({ group_id: g.id, user_id })))
+          .onConflict((oc) => oc.doNothing()).execute();
+        await audit(tx, request, { action: 'group.members_changed', target_type: 'group', target_id: g.id, details: { code_name: g.code_name, added: (request.body as Static<typeof Usernames>).usernames } });
+      });
     }
     return ok(await members(g.id));
   });
@@ -141,8 +157,11 @@ export async function groupRoutes(app: FastifyInstance) {
     const { code_name, username } = request.params as Static<typeof MemberParams>;
     const g = await groupByCode(code_name);
     const [id] = await userIdsByUsernames(db(), [username], 'username').catch(() => { throw notFound('No such user'); });
-    const r = await db().deleteFrom('access_group_members').where('group_id', '=', g.id).where('user_id', '=', id!).executeTakeFirst();
-    if (!r.numDeletedRows) throw notFound('This user is not a member of this group');
+    await db().transaction().execute(async (tx) => {
+      const r = await tx.deleteFrom('access_group_members').where('group_id', '=', g.id).where('user_id', '=', id!).executeTakeFirst();
+      if (!r.numDeletedRows) throw notFound('This user is not a member of this group');
+      await audit(tx, request, { action: 'group.members_changed', target_type: 'group', target_id: g.id, details: { code_name, removed: [username] } });
+    });
     return ok(await members(g.id));
   });
 }

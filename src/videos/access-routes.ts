@@ -10,6 +10,7 @@ import { newPrivateLinkToken, signUnlockToken } from './access.ts';
 import { editableVideo, visibleVideo } from './routes.ts';
 import { VideoRefParams } from './schemas.ts';
 import { model } from '../core/openapi-models.ts';
+import { audit } from '../audit/log.ts';
 
 const UnlockBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 const AccessToken = model('AccessToken', Type.Object({
@@ -73,10 +74,14 @@ export async function videoAccessRoutes(app: FastifyInstance) {
     const { row, viewer } = await editableVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     const body = (request.body ?? {}) as Static<typeof AccessTokenCreate>;
     const secret = newPrivateLinkToken();
-    const created = await db().insertInto('video_access_tokens').values({
-      id: randomUUID(), video_id: row.id, name: body.name ?? '', token_hash: secret.hash, token_hint: secret.hint,
-      created_by: viewer.id, expires_at: body.expires_at ? new Date(body.expires_at) : null,
-    }).returning(['id', 'name', 'token_hint', 'created_at', 'expires_at']).executeTakeFirstOrThrow();
+    const created = await db().transaction().execute(async (tx) => {
+      const link = await tx.insertInto('video_access_tokens').values({
+        id: randomUUID(), video_id: row.id, name: body.name ?? '', token_hash: secret.hash, token_hint: secret.hint,
+        created_by: viewer.id, expires_at: body.expires_at ? new Date(body.expires_at) : null,
+      }).returning(['id', 'name', 'token_hint', 'created_at', 'expires_at']).executeTakeFirstOrThrow();
+      await audit(tx, request, { action: 'video.private_link_created', target_type: 'video', target_id: row.id, details: { link_id: link.id, name: link.name, expires_at: link.expires_at } });
+      return link;
+    });
     reply.code(201);
     return ok({ ...tokenJson(created), token: secret.token, url: `/api/v1/videos/${row.slug}?token=${secret.token}` });
   });
@@ -90,8 +95,11 @@ export async function videoAccessRoutes(app: FastifyInstance) {
     const params = request.params as Static<typeof TokenParams>;
     const { row } = await editableVideo(app, request, params.ref);
     // Scoped to this video: a token id of another video is "not found" here.
-    const r = await db().deleteFrom('video_access_tokens').where('id', '=', params.token_id).where('video_id', '=', row.id).executeTakeFirst();
-    if (!r.numDeletedRows) throw notFound('No such private link on this video');
+    await db().transaction().execute(async (tx) => {
+      const gone = await tx.deleteFrom('video_access_tokens').where('id', '=', params.token_id).where('video_id', '=', row.id).returning(['id', 'name']).executeTakeFirst();
+      if (!gone) throw notFound('No such private link on this video');
+      await audit(tx, request, { action: 'video.private_link_revoked', target_type: 'video', target_id: row.id, details: { link_id: gone.id, name: gone.name } });
+    });
     app.encodingBus.touch(row.id); // streams opened with this link end now
     return ok(null);
   });

@@ -17,6 +17,7 @@ import { Video, VideoAccessQuery, VideoCreate, VideoListQuery, VideoPatch, Video
 import { mayChooseAdditionalOwners, saveVideo } from './write.ts';
 import { answerKey, queryKey, sendCachedJson } from './cached-answers.ts';
 import { deleteVideo } from './purge.ts';
+import { audit } from '../audit/log.ts';
 
 const ListQuerySchema = Type.Object({ ...VideoListQuery.properties, ...PageQuery });
 
@@ -149,7 +150,10 @@ export async function videoRoutes(app: FastifyInstance) {
     const viewer = requireUser(request);
     const { row } = await visibleVideo(app, request, (request.params as Static<typeof VideoRefParams>).ref);
     if (!canDelete(viewer, factsOf(row))) throw forbidden('Only the owner of this video can delete it');
-    await db().transaction().execute((tx) => deleteVideo(app, tx, row.id));
+    await db().transaction().execute(async (tx) => {
+      await deleteVideo(app, tx, row.id);
+      await audit(tx, request, { action: 'video.deleted', target_type: 'video', target_id: row.id, details: { slug: row.slug, title: row.title, owner: row.owner.username } });
+    });
     app.encodingBus.touch(row.id);
     return ok(null);
   });
