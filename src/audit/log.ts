@@ -22,6 +22,8 @@ export interface AuditEntry {
   target_type: 'user' | 'group' | 'video' | 'comment' | '';
   target_id: string | number;
   details?: Record<string, unknown>;
+  /** When (default: the database's now()); the retention sweep passes its own clock. */
+  at?: Date;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -41,6 +43,7 @@ export async function audit(db: Db, request: FastifyRequest | null, entry: Audit
     target_type: entry.target_type,
     target_id: String(entry.target_id),
     details: JSON.stringify(entry.details ?? {}),
+    ...(entry.at ? { at: entry.at } : {}),
   }).execute();
 }
 

@@ -4,7 +4,7 @@ type Defaulted<T> = ColumnType<T, T | undefined, T>;
 
 export interface AuditLogTable {
   id: Generated<number>;
-  at: Generated<Date>;
+  at: ColumnType<Date, Date | undefined, Date>;
   actor_id: number | null;
   actor_username: Defaulted<string>;
   action: string;

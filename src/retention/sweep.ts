@@ -6,7 +6,7 @@
 //     revoked, files kept) or deletes it (soft delete now, files purged by the
 //     durable purge job), per RETENTION_ACTION, each with its audit row;
 //  3. e-mails managers and superusers a report of what it did;
-//  4. drops audit rows older than AUDIT_RETENTION_DAYS.
+// after dropping the audit rows older than AUDIT_RETENTION_DAYS.
 // All of it in one transaction: a sweep that fails halfway did nothing, and
 // the next one starts again. A dry run does the same work and rolls it back,
 // so what it reports is exactly what a real run would do.
@@ -69,12 +69,12 @@ export async function runRetention(app: FastifyInstance, opts: { dryRun?: boolea
         report.skipped = true;
         return;
       }
+      report.audit_rows_pruned = await pruneAudit(tx, app.config.AUDIT_RETENTION_DAYS, now);
       if (action !== 'none') {
         await warnOwners(app, tx, report, now);
         await expire(app, tx, report, now);
         report.emails_queued += await reportToManagers(app, tx, report);
       }
-      report.audit_rows_pruned = await pruneAudit(tx, app.config.AUDIT_RETENTION_DAYS, now);
       if (opts.dryRun) throw new DryRun('dry run');
     });
   } catch (err) {
@@ -115,13 +115,13 @@ async function expire(app: FastifyInstance, tx: Tx, report: RetentionReport, now
     const details = { reason: 'retention', date_delete: video.date_delete };
     if (report.action === 'delete') {
       await deleteVideo(app, tx, video.video_id);
-      await audit(tx, null, { action: 'video.deleted', target_type: 'video', target_id: video.video_id, details });
+      await audit(tx, null, { action: 'video.deleted', target_type: 'video', target_id: video.video_id, details, at: now });
       report.deleted.push(video);
     } else {
       await tx.updateTable('videos').set({ is_draft: true, archived_at: now }).where('id', '=', video.video_id).execute();
       // Hidden means hidden: a private link would still open it.
       const revoked = await tx.deleteFrom('video_access_tokens').where('video_id', '=', video.video_id).executeTakeFirst();
-      await audit(tx, null, { action: 'video.archived', target_type: 'video', target_id: video.video_id, details: { ...details, private_links_revoked: Number(revoked.numDeletedRows) } });
+      await audit(tx, null, { action: 'video.archived', target_type: 'video', target_id: video.video_id, details: { ...details, private_links_revoked: Number(revoked.numDeletedRows) }, at: now });
       report.archived.push(video);
     }
     app.encodingBus.touch(video.video_id);

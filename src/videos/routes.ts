@@ -83,7 +83,7 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.post('/api/v1/videos', {
     schema: {
-      operationId: 'createVideo', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'owner_only'], tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
+      operationId: 'createVideo', responseHeaders: { 201: ['Location'] }, errors: ['forbidden', 'owner_only', 'invalid_date_delete'], tags: ['videos'], summary: 'Create a video (metadata; the file comes through /uploads)', security: AUTHENTICATED,
       body: VideoCreate, response: { 201: Envelope(Video) },
     },
   }, async (request, reply) => {
@@ -128,14 +128,14 @@ export async function videoRoutes(app: FastifyInstance) {
 
   app.patch('/api/v1/videos/:ref', {
     schema: {
-      operationId: 'updateVideo', errors: ['not_found', 'forbidden', 'owner_only'], tags: ['videos'], summary: 'Change some fields of a video (owners, additional owners, managers)', security: AUTHENTICATED,
+      operationId: 'updateVideo', errors: ['not_found', 'forbidden', 'owner_only', 'invalid_date_delete'], tags: ['videos'], summary: 'Change some fields of a video (owners, additional owners, managers)', security: AUTHENTICATED,
       params: VideoRefParams, body: VideoPatch, response: { 200: Envelope(Video) },
     },
   }, update(true));
 
   app.put('/api/v1/videos/:ref', {
     schema: {
-      operationId: 'replaceVideo', errors: ['not_found', 'forbidden', 'owner_only'], tags: ['videos'], summary: 'Replace the editable fields of a video (omitted fields reset to defaults)', security: AUTHENTICATED,
+      operationId: 'replaceVideo', errors: ['not_found', 'forbidden', 'owner_only', 'invalid_date_delete'], tags: ['videos'], summary: 'Replace the editable fields of a video (omitted fields reset to defaults)', security: AUTHENTICATED,
       params: VideoRefParams, body: VideoCreate, response: { 200: Envelope(Video) },
     },
   }, update(false));
