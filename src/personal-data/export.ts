@@ -72,7 +72,7 @@ export async function exportPersonalData(app: FastifyInstance, userId: number) {
     sessions: sessions.map((s) => ({ ...s, created_at: iso(s.created_at), last_used_at: iso(s.last_used_at), expires_at: iso(s.expires_at), revoked_at: iso(s.revoked_at) })),
     videos,
     co_owned_videos: coOwned,
-    playlists,
+    playlists: playlists.map((p) => ({ ...p, video_ids: p.video_ids.map(Number) })),
     comments: comments.map((c) => ({ ...c, created_at: iso(c.created_at), edited_at: iso(c.edited_at), hidden_at: iso(c.hidden_at) })),
     comment_votes: votes.map((v) => v.comment_id),
     notes: notes.map((n) => ({ ...n, time_start: n.time_start === null ? null : Number(n.time_start), created_at: iso(n.created_at), updated_at: iso(n.updated_at) })),
