@@ -30,6 +30,23 @@ describe('configuration', () => {
       },
     );
   });
+
+  it('retention settings: affiliation:years items, within RETENTION_MAX_YEARS; a contact address', () => {
+    assert.equal(loadConfig({ RETENTION_AFFILIATION_YEARS: 'faculty:5, staff:4' }).RETENTION_AFFILIATION_YEARS, 'faculty:5, staff:4');
+    assert.throws(() => loadConfig({ RETENTION_AFFILIATION_YEARS: 'faculty=5,staff:0', RETENTION_DEFAULT_YEARS: '20', CONTACT_EMAIL: 'nobody', RETENTION_ACTION: 'shred' }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /CONTACT_EMAIL/);
+      assert.match(err.message, /RETENTION_ACTION/);
+      return true;
+    });
+    assert.throws(() => loadConfig({ RETENTION_AFFILIATION_YEARS: 'faculty=5,staff:0,student:11', RETENTION_DEFAULT_YEARS: '20' }), (err: unknown) => {
+      assert.match(String(err), /"faculty=5" is not affiliation:years/);
+      assert.match(String(err), /"staff:0" is not affiliation:years/);
+      assert.match(String(err), /student keeps 11 years, more than RETENTION_MAX_YEARS \(10\)/);
+      assert.match(String(err), /RETENTION_DEFAULT_YEARS: is more than RETENTION_MAX_YEARS/);
+      return true;
+    });
+  });
 });
 
 describe('configuration documentation', () => {
