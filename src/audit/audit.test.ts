@@ -132,7 +132,7 @@ describe('audit trail', () => {
     const seen: number[] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const res = await t.request('GET', `/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}`, { headers: root.auth });
+      const res: { body: any } = await t.request('GET', `/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}`, { headers: root.auth });
       seen.push(...res.body.data.map((r: any) => r.id));
       cursor = res.body.meta.next_cursor;
     }

@@ -62,8 +62,13 @@ describe('one process per embedded database; create-superuser while the server r
     assert.match(made.out, /Superuser admin \(id \d+\) is ready \(created through the server running at/);
     const login = await token(server.url, 'admin', 'first admin password');
     assert.equal(login.status, 200, 'no restart needed');
-    const me = await fetch(`${server.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${((await login.json()) as any).data.access_token}` } });
+    const access = ((await login.json()) as any).data.access_token;
+    const me = await fetch(`${server.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${access}` } });
     assert.equal(((await me.json()) as any).data.is_superuser, true);
+    // On the audit trail, by the command.
+    const trail = await fetch(`${server.url}/api/v1/audit?action=user.created`, { headers: { authorization: `Bearer ${access}` } });
+    const created = ((await trail.json()) as any).data;
+    assert.deepEqual(created.map((r: any) => [r.actor, r.details.username, r.details.via]), [[null, 'admin', 'create-superuser']]);
     // Another secret cannot use the server's endpoint.
     const forged = await run(CLI, ['--username', 'mallory', '--password', 'mallory password'], { ...env, SECRET_KEY: 'another-secret-key-0123456789-abcdefghij' });
     assert.equal(forged.code, 77, forged.out);

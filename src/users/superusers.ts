@@ -35,6 +35,11 @@ export async function upsertSuperuser(db: Kysely<Database>, body: SuperuserBody)
     const row = existing
       ? await tx.updateTable('users').set(set).where('id', '=', existing.id).returning(['id', 'username']).executeTakeFirstOrThrow()
       : await tx.insertInto('users').values({ username: body.username, email: body.email ?? '', ...set }).returning(['id', 'username']).executeTakeFirstOrThrow();
+    // On the trail like any role change, by the command line (no signed-in actor).
+    await tx.insertInto('audit_log').values({
+      actor_username: 'create-superuser', action: existing ? 'user.roles_changed' : 'user.created', target_type: 'user', target_id: String(row.id),
+      details: JSON.stringify(existing ? { is_superuser: ['…', true], password: ['…', 'changed'], via: 'create-superuser' } : { username: row.username, is_superuser: true, via: 'create-superuser' }),
+    }).execute();
     return { ...row, created: !existing };
   });
 }
