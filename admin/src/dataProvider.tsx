@@ -13,6 +13,7 @@ const RESOURCES: Record<string, { path: string; key: string; sorts?: string[] }>
   videos: { path: '/videos', key: 'id', sorts: ['date_added', 'title', 'duration', 'views'] },
   jobs: { path: '/encoding/jobs', key: 'job_id' },
   playlists: { path: '/playlists', key: 'id', sorts: ['title'] },
+  audit: { path: '/audit', key: 'id' },
 };
 
 const conf = (resource: string) => {

@@ -12,6 +12,7 @@ const en = {
     users: { name: 'User |||| Users' }, groups: { name: 'Access group |||| Access groups' }, channels: { name: 'Channel |||| Channels' },
     types: { name: 'Type |||| Types' }, disciplines: { name: 'Discipline |||| Disciplines' }, videos: { name: 'Video |||| Videos' },
     jobs: { name: 'Encoding job |||| Encoding jobs' }, themes: { name: 'Theme |||| Themes' }, playlists: { name: 'Playlist |||| Playlists' },
+    audit: { name: 'Audit trail |||| Audit trail' },
   },
 };
 const fr = {
@@ -23,6 +24,7 @@ const fr = {
     users: { name: 'Utilisateur |||| Utilisateurs' }, groups: { name: "Groupe d'accès |||| Groupes d'accès" }, channels: { name: 'Chaîne |||| Chaînes' },
     types: { name: 'Type |||| Types' }, disciplines: { name: 'Discipline |||| Disciplines' }, videos: { name: 'Vidéo |||| Vidéos' },
     jobs: { name: "Tâche d'encodage |||| Tâches d'encodage" }, themes: { name: 'Thème |||| Thèmes' }, playlists: { name: 'Liste de lecture |||| Listes de lecture' },
+    audit: { name: "Journal d'audit |||| Journal d'audit" },
   },
 };
 

@@ -7,6 +7,7 @@ import { authProvider } from './authProvider.tsx';
 import { dataProvider } from './dataProvider.tsx';
 import { i18nProvider } from './i18n.tsx';
 import { JobList } from './jobs.tsx';
+import { AuditList } from './audit.tsx';
 import { Dashboard, PlaylistList } from './playlists.tsx';
 import { ThemeCreate, ThemeEdit, channels, disciplines, GroupCreate, GroupEdit, GroupList, types, UserCreate, UserEdit, UserList, VideoEdit, VideoList } from './resources.tsx';
 
@@ -21,6 +22,7 @@ createRoot(document.getElementById('root')!).render(
     <Resource name="themes" create={ThemeCreate} edit={ThemeEdit} />
     <Resource name="users" list={UserList} edit={UserEdit} create={UserCreate} />
     <Resource name="groups" list={GroupList} edit={GroupEdit} create={GroupCreate} />
+    <Resource name="audit" list={AuditList} />
     <Resource name="types" list={types.List} edit={types.Edit} create={types.Create} />
     <Resource name="disciplines" list={disciplines.List} edit={disciplines.Edit} create={disciplines.Create} />
   </Admin>

@@ -149,6 +149,15 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
     await context.close();
   });
 
+  it('the audit trail: who changed a video\'s access, with before and after', { timeout: 60_000 }, async () => {
+    assert.equal((await t.request('PATCH', `/api/v1/videos/${video.id}`, { headers: admin.auth, json: { password: 'for the jury' } })).status, 200);
+    const { context, page } = await signIn('admin');
+    await page.goto(`${t.url}/admin/#/audit`);
+    await page.getByText('video.acl_changed').first().waitFor({ timeout: 20_000 });
+    await page.getByText('password: "none" → "set"').first().waitFor({ timeout: 5_000 });
+    await context.close();
+  });
+
   it('the French interface', async () => {
     const { context, page } = await signIn('admin', 'fr-FR');
     await page.getByText("Tâches d'encodage").first().waitFor({ timeout: 20_000 });

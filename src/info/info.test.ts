@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createUser, TEST_PASSWORD, type TestUser } from '../test-support/users.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
-describe('platform info and login discovery', () => {
+describe('platform info and login discovery', { skip: ENGINE_INDEPENDENT }, () => {
   let plain: TestApp, custom: TestApp;
   let student: TestUser, root: TestUser;
 
