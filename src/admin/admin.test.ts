@@ -152,9 +152,20 @@ describe('administration SPA in headless Chromium', { skip: skip || ENGINE_INDEP
   it('the audit trail: who changed a video\'s access, with before and after', { timeout: 60_000 }, async () => {
     assert.equal((await t.request('PATCH', `/api/v1/videos/${video.id}`, { headers: admin.auth, json: { password: 'for the jury' } })).status, 200);
     const { context, page } = await signIn('admin');
+    // Signed in once the dashboard shows (else the sign-in's own redirect to it may come after ours).
+    await page.locator('[data-figure="videos"]').waitFor({ timeout: 20_000 });
+    const listed = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/audit', { timeout: 20_000 });
     await page.goto(`${t.url}/admin/#/audit`);
-    await page.getByText('video.acl_changed').first().waitFor({ timeout: 20_000 });
-    await page.getByText('password: "none" → "set"').first().waitFor({ timeout: 5_000 });
+    const answer = await listed;
+    assert.equal(answer.status(), 200, await answer.text());
+    const row = page.locator('tr', { hasText: 'video.acl_changed' }).first();
+    try {
+      await row.waitFor({ timeout: 20_000 });
+      assert.match(await row.innerText(), /password: "none" → "set"/);
+    } catch (err) {
+      // What the page showed instead, for whoever reads a failure.
+      throw new Error(`${(err as Error).message}\npage: ${(await page.locator('body').innerText()).slice(0, 2000)}\napi: ${(await answer.text()).slice(0, 1000)}`);
+    }
     await context.close();
   });
 
