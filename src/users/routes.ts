@@ -7,7 +7,7 @@ import { requireSuperuser, requireUser } from '../auth/plugin.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { Envelope, ok } from '../core/envelope.ts';
 import { NAMES_BODY_LIMIT } from '../core/limits.ts';
-import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
+import { AppError, badRequest, notFound } from '../core/errors.ts';
 import { decodeCursor, PageMeta, PageQuery, pageOf } from '../core/pagination.ts';
 import { AUTHENTICATED } from '../core/openapi.ts';
 import {

@@ -2,7 +2,7 @@
 // reference validated (unknown → 400 naming the field), channel rights
 // checked as Pod does, the password hashed, the search document refreshed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import slugify from 'slugify';
 import type { Principal } from '../auth/principal.ts';
 import { hashPassword } from '../auth/passwords.ts';
