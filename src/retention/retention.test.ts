@@ -94,31 +94,33 @@ describe('retention', () => {
     setDay('2027-01-10');
     const a = await video(student, { title: 'Old lecture', additional_owners: ['coowner'] });
     const b = await video(teacher, { title: 'Other lecture' });
-    await setDate(a.id, '2027-02-20');
+    await setDate(a.id, '2027-02-24');
     await setDate(b.id, '2027-03-01');
     const link = await t.request('POST', `/api/v1/videos/${a.id}/access-tokens`, { headers: student.auth, json: { name: 'for the class' } });
     assert.equal(link.status, 201);
 
     let report = await t.app.maintenance.retentionSweep();
-    assert.deepEqual([report.warned.length, report.archived.length], [0, 0], '41 days ahead: not yet');
+    assert.deepEqual([report.warned.length, report.archived.length], [0, 0], '45 days ahead: not yet');
 
     setDay('2027-01-25');
     report = await t.app.maintenance.retentionSweep();
-    assert.deepEqual(report.warned.map((v) => v.video_id), [a.id], 'a is 26 days away, b 35');
+    assert.deepEqual(report.warned.map((v) => v.video_id), [a.id], 'a is 30 days away, b 35');
     const warnings = (u: TestUser) => mailbox.to(address(u)).filter((m) => m.subject?.includes('date de suppression'));
     await mailbox.waitFor(() => warnings(student).length === 1 && warnings(coowner).length === 1 && mailbox.to(address(manager)).length === 1);
     const warning = warnings(student)[0]!;
     assert.equal(warning.subject, '[Pod] 1 vidéo(s) arrivent à leur date de suppression');
-    assert.match(warning.text!, /Old lecture \(2027-02-20\)/);
+    assert.match(warning.text!, /Old lecture \(2027-02-24\)/);
     assert.match(warning.text!, /archivées \(masquées, fichiers conservés\)/);
     assert.match(mailbox.to(address(manager))[0]!.subject!, /Rétention du 2027-01-25 : 0 archivée\(s\), 0 supprimée\(s\)/);
     report = await t.app.maintenance.retentionSweep();
     assert.equal(report.warned.length, 0, 'warned once per date');
 
-    setDay('2027-02-20');
+    setDay('2027-02-24');
     report = await t.app.maintenance.retentionSweep();
     assert.deepEqual(report.archived.map((v) => v.video_id), [a.id]);
-    assert.deepEqual(report.warned.map((v) => v.video_id), [b.id]);
+    // b is 5 days away, unwarned: its owners get their 30 days of notice, its date moves to the end of them.
+    assert.deepEqual(report.warned.map((v) => [v.video_id, v.date_delete]), [[b.id, '2027-03-26']]);
+    assert.equal((await get(b.id)).body.data.date_delete, '2027-03-26');
     assert.equal((await get(a.id)).status, 404, 'hidden from anonymous viewers');
     assert.equal((await get(a.id, stranger.auth)).status, 404);
     assert.equal((await get(`${a.id}?token=${link.body.data.token}`)).status, 404, 'its private links are revoked');
@@ -129,7 +131,7 @@ describe('retention', () => {
     const trail = await t.request('GET', `/api/v1/audit?target_type=video&target_id=${a.id}&action=video.archived`, { headers: root.auth });
     assert.equal(trail.body.data.length, 1);
     assert.equal(trail.body.data[0].actor, null, 'the system did it');
-    assert.deepEqual(trail.body.data[0].details, { reason: 'retention', date_delete: '2027-02-20', private_links_revoked: 1 });
+    assert.deepEqual(trail.body.data[0].details, { reason: 'retention', date_delete: '2027-02-24', private_links_revoked: 1 });
     await mailbox.waitFor(() => mailbox.to(address(manager)).some((m) => m.subject?.includes('1 archivée')));
     assert.match(mailbox.to(address(manager)).find((m) => m.subject?.includes('1 archivée'))!.text!, /Old lecture/);
 
@@ -140,6 +142,20 @@ describe('retention', () => {
     assert.equal((await get(a.id)).status, 200);
   });
 
+  it('a date already past (a V4 import) is not acted on at once: warned, then given its notice', async () => {
+    setDay('2027-06-01');
+    const old = await video(teacher, { title: 'Imported from V4' });
+    await setDate(old.id, '2024-01-01');
+    const report = await t.app.maintenance.retentionSweep();
+    assert.deepEqual(report.archived.filter((v) => v.video_id === old.id), []);
+    assert.deepEqual(report.warned.filter((v) => v.video_id === old.id).map((v) => v.date_delete), ['2027-07-01']);
+    const moved = await t.request('GET', `/api/v1/audit?action=video.retention_changed&target_id=${old.id}`, { headers: root.auth });
+    assert.deepEqual(moved.body.data[0].details, { date_delete: ['2024-01-01', '2027-07-01'], reason: 'notice' });
+    assert.equal(moved.body.data[0].actor, null);
+    setDay('2027-07-01');
+    assert.ok((await t.app.maintenance.retentionSweep()).archived.some((v) => v.video_id === old.id), 'archived at the end of the notice');
+  });
+
   it('dry run (GET /retention/preview, managers): reports what a sweep would do on a day, changes nothing', async () => {
     setDay('2027-02-21');
     const c = await video(coowner, { title: 'Due soon' });
@@ -148,11 +164,13 @@ describe('retention', () => {
     assert.equal(preview.status, 200, preview.text);
     assert.equal(preview.body.data.dry_run, true);
     assert.equal(preview.body.data.day, '2027-03-06');
-    assert.ok(preview.body.data.archived.some((v: any) => v.video_id === c.id && v.owner === 'coowner'));
+    // Never warned, its date passed by then: the sweep would warn and give it its 30 days of notice.
+    assert.deepEqual(preview.body.data.warned.filter((v: any) => v.video_id === c.id).map((v: any) => [v.owner, v.date_delete]), [['coowner', '2027-04-05']]);
     assert.ok(preview.body.data.emails_queued >= 1);
     const after = await get(c.id);
     assert.equal(after.status, 200, 'still public');
     assert.equal(after.body.data.archived_at, null);
+    assert.equal(after.body.data.date_delete, '2027-03-05', 'the date did not move either');
     const row = await t.app.dbh.db.selectFrom('videos').select('retention_warned_at').where('id', '=', c.id).executeTakeFirstOrThrow();
     assert.equal(row.retention_warned_at, null, 'no warning recorded either');
     // ACL and bad input
@@ -167,7 +185,7 @@ describe('retention', () => {
   });
 
   it('RETENTION_ACTION=delete: at the date the video is deleted (its files purged by the purge job), on the record', async () => {
-    const d = await startTestApp({ env: { RETENTION_ACTION: 'delete' }, build: { now: () => new Date('2030-01-01T10:00:00Z') } });
+    const d = await startTestApp({ env: { RETENTION_ACTION: 'delete', RETENTION_WARN_DAYS: '0' }, build: { now: () => new Date('2030-01-01T10:00:00Z') } });
     try {
       const owner = await createUser(d, 'owner');
       const made = await d.request('POST', '/api/v1/videos', { headers: owner.auth, json: { title: 'Doomed', is_draft: false } });
@@ -205,9 +223,10 @@ describe('retention', () => {
         const user = await db.query(`insert into users (username, email) values ('prof', 'prof@univ.example') returning id`);
         const video = await db.query(`insert into videos (slug, title, owner_id, is_draft, date_delete) values ('0001-due', 'Due', $1, false, '2031-04-01') returning id`, [user.rows[0].id]);
         const again = JSON.parse((await run(process.execPath, ['src/retention/cli.ts', '--dry-run', '--date', '2031-05-01'], { env, timeout: 120_000 })).stdout);
-        assert.deepEqual(again.archived.map((v: any) => [v.video_id, v.owner]), [[Number(video.rows[0].id), 'prof']]);
-        const after = await db.query('select is_draft, archived_at from videos where id = $1', [video.rows[0].id]);
-        assert.deepEqual(after.rows[0], { is_draft: false, archived_at: null });
+        // Never warned: a real sweep would warn its owner and move its date to the end of the notice.
+        assert.deepEqual(again.warned.map((v: any) => [v.video_id, v.owner, v.date_delete]), [[Number(video.rows[0].id), 'prof', '2031-05-31']]);
+        const after = await db.query('select is_draft, archived_at, retention_warned_at, date_delete::text from videos where id = $1', [video.rows[0].id]);
+        assert.deepEqual(after.rows[0], { is_draft: false, archived_at: null, retention_warned_at: null, date_delete: '2031-04-01' });
       } finally {
         await db.end();
       }

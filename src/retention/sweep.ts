@@ -1,7 +1,8 @@
 // The retention sweep, run every RETENTION_SWEEP_INTERVAL_S on one node at a
 // time (an advisory lock), on the app's clock:
 //  1. warns the owners (and additional owners) of each video whose date_delete
-//     is within RETENTION_WARN_DAYS, once per date, in one e-mail per person;
+//     is within RETENTION_WARN_DAYS, once per date, in one e-mail per person; a
+//     date nearer than that (or past: a V4 import) moves to the end of the notice;
 //  2. at the date, archives the video (a draft since, its private links
 //     revoked, files kept) or deletes it (soft delete now, files purged by the
 //     durable purge job), per RETENTION_ACTION, each with its audit row;
@@ -87,12 +88,18 @@ async function warnOwners(app: FastifyInstance, tx: Tx, report: RetentionReport,
   const warnDays = app.config.RETENTION_WARN_DAYS;
   if (!warnDays) return;
   const until = isoDay(new Date(now.getTime() + warnDays * 86_400_000));
-  const due = await candidates(tx).where('v.retention_warned_at', 'is', null)
-    .where('v.date_delete', '>', sql<string>`${report.day}::date`).where('v.date_delete', '<=', sql<string>`${until}::date`)
+  // Past dates included: a video imported from V4 with a date long gone, or moved to tomorrow by a
+  // manager, is not archived before its owners had their RETENTION_WARN_DAYS of notice.
+  const due = await candidates(tx).where('v.retention_warned_at', 'is', null).where('v.date_delete', '<=', sql<string>`${until}::date`)
     .forUpdate('v').skipLocked().execute();
   if (!due.length) return;
   const ids = due.map((v) => v.video_id);
   await tx.updateTable('videos').set({ retention_warned_at: now }).where('id', 'in', ids).execute();
+  for (const video of due.filter((v) => v.date_delete < until)) {
+    await tx.updateTable('videos').set({ date_delete: until }).where('id', '=', video.video_id).execute();
+    await audit(tx, null, { action: 'video.retention_changed', target_type: 'video', target_id: video.video_id, details: { date_delete: [video.date_delete, until], reason: 'notice' }, at: now });
+    video.date_delete = until;
+  }
   // One e-mail per person, listing all of their videos.
   const owners = await tx.selectFrom('videos').select(['id', 'owner_id as user_id']).where('id', 'in', ids)
     .unionAll(tx.selectFrom('video_additional_owners').select(['video_id as id', 'user_id']).where('video_id', 'in', ids)).execute();
@@ -110,7 +117,10 @@ async function warnOwners(app: FastifyInstance, tx: Tx, report: RetentionReport,
 }
 
 async function expire(app: FastifyInstance, tx: Tx, report: RetentionReport, now: Date) {
-  const due = await candidates(tx).where('v.date_delete', '<=', sql<string>`${report.day}::date`).forUpdate('v').skipLocked().execute();
+  // With warnings on, only a video whose owners were warned (and so had their notice) goes.
+  const due = await candidates(tx).where('v.date_delete', '<=', sql<string>`${report.day}::date`)
+    .$if(app.config.RETENTION_WARN_DAYS > 0, (q) => q.where('v.retention_warned_at', 'is not', null))
+    .forUpdate('v').skipLocked().execute();
   for (const video of due) {
     const details = { reason: 'retention', date_delete: video.date_delete };
     if (report.action === 'delete') {
