@@ -8,10 +8,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { apiNodeFlags } from '../bench/lib.ts';
 import { MAIN, startServerProcess } from './test-support/server-process.ts';
+import { ENGINE_INDEPENDENT } from './test-support/passes.ts';
 
 const startServer = startServerProcess;
 
-describe('the server process (npm start)', () => {
+// The embedded defaults in both passes: run once, in the PGlite pass.
+describe('the server process (npm start)', { skip: ENGINE_INDEPENDENT }, () => {
   const dirs: string[] = [];
   after(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });

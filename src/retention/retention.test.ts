@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { loadConfig } from '../core/config.ts';
+import { openDatabase } from '../core/db/engine.ts';
+import { migrate } from '../core/db/migrate.ts';
 import { markEncoded } from '../test-support/encoded.ts';
 import { startMailbox, type TestMailbox } from '../test-support/smtp.ts';
 import { createTestDatabase, startTestApp, TEST_POSTGRES_URL, type TestApp } from '../test-support/test-app.ts';
@@ -208,30 +212,25 @@ describe('retention', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pod-retention-'));
     const pg = await createTestDatabase(TEST_POSTGRES_URL!);
     const env = { ...process.env, NODE_ENV: 'test', SECRET_KEY: 'test-secret-key-0123456789-abcdefghijklmnop', MEDIA_DIR: path.join(dir, 'media'), DATABASE_URL: pg.url };
+    // The schema and a video due by then, made here; the command runs once (each run starts a whole app).
+    const handle = await openDatabase(loadConfig({ DATABASE_URL: pg.url, NODE_ENV: 'test' }));
+    const run = promisify(execFile);
     try {
-      const run = promisify(execFile);
-      const { stdout } = await run(process.execPath, ['src/retention/cli.ts', '--dry-run', '--date', '2031-05-01'], { env, timeout: 120_000 });
-      const report = JSON.parse(stdout);
-      assert.equal(report.day, '2031-05-01');
-      assert.equal(report.dry_run, true);
-      assert.equal(report.action, 'archive');
-      // A video due by then is reported, and untouched afterwards.
-      const { default: pg2 } = await import('pg');
-      const db = new pg2.Client({ connectionString: pg.url });
-      await db.connect();
-      try {
-        const user = await db.query(`insert into users (username, email) values ('prof', 'prof@univ.example') returning id`);
-        const video = await db.query(`insert into videos (slug, title, owner_id, is_draft, date_delete) values ('0001-due', 'Due', $1, false, '2031-04-01') returning id`, [user.rows[0].id]);
-        const again = JSON.parse((await run(process.execPath, ['src/retention/cli.ts', '--dry-run', '--date', '2031-05-01'], { env, timeout: 120_000 })).stdout);
-        // Never warned: a real sweep would warn its owner and move its date to the end of the notice.
-        assert.deepEqual(again.warned.map((v: any) => [v.video_id, v.owner, v.date_delete]), [[Number(video.rows[0].id), 'prof', '2031-05-31']]);
-        const after = await db.query('select is_draft, archived_at, retention_warned_at, date_delete::text from videos where id = $1', [video.rows[0].id]);
-        assert.deepEqual(after.rows[0], { is_draft: false, archived_at: null, retention_warned_at: null, date_delete: '2031-04-01' });
-      } finally {
-        await db.end();
-      }
+      await migrate(handle);
+      const user = await handle.db.insertInto('users').values({ username: 'prof', email: 'prof@univ.example' }).returning('id').executeTakeFirstOrThrow();
+      const video = await handle.db.insertInto('videos').values({ slug: '0001-due', title: 'Due', owner_id: user.id, is_draft: false, date_delete: '2031-04-01' })
+        .returning('id').executeTakeFirstOrThrow();
+      const report = JSON.parse((await run(process.execPath, ['src/retention/cli.ts', '--dry-run', '--date', '2031-05-01'], { env, timeout: 120_000 })).stdout);
+      assert.deepEqual([report.day, report.dry_run, report.action], ['2031-05-01', true, 'archive']);
+      // Never warned: a real sweep would warn its owner and move its date to the end of the notice…
+      assert.deepEqual(report.warned.map((v: any) => [v.video_id, v.owner, v.date_delete]), [[video.id, 'prof', '2031-05-31']]);
+      // …and this one, a dry run, left the row as it was.
+      const after = await handle.db.selectFrom('videos').select(['is_draft', 'archived_at', 'retention_warned_at', sql<string>`date_delete::text`.as('date_delete')])
+        .where('id', '=', video.id).executeTakeFirstOrThrow();
+      assert.deepEqual(after, { is_draft: false, archived_at: null, retention_warned_at: null, date_delete: '2031-04-01' });
       await assert.rejects(run(process.execPath, ['src/retention/cli.ts', '--date', '2031-05-01'], { env }), (err: any) => err.code === 64);
     } finally {
+      await handle.close();
       await pg.drop();
       await rm(dir, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type ServerProcess } from '../test-support/server-process.ts';
+import { ENGINE_INDEPENDENT } from '../test-support/passes.ts';
 
 const CLI = fileURLToPath(new URL('./create-superuser-cli.ts', import.meta.url));
 const MIGRATE = fileURLToPath(new URL('../core/db/migrate-cli.ts', import.meta.url));
@@ -30,7 +31,8 @@ function run(file: string, args: string[], env: Record<string, string>) {
 const token = async (url: string, username: string, password: string) =>
   fetch(`${url}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
 
-describe('one process per embedded database; create-superuser while the server runs', () => {
+// Embedded PGlite data directories in both passes: run once, in the PGlite pass.
+describe('one process per embedded database; create-superuser while the server runs', { skip: ENGINE_INDEPENDENT }, () => {
   let dir: string;
   let env: Record<string, string>;
   let server: ServerProcess;
