@@ -28,17 +28,20 @@ export interface AuditEntry {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Who acts: the request's principal, its address and id; the system (a scheduled sweep) when null. */
-export function auditActor(request: FastifyRequest | null, username?: string) {
-  if (!request) return { actor_id: null, actor_username: username ?? 'system', ip: '', request_id: '' };
-  const who = request.principal;
-  return { actor_id: who?.id ?? null, actor_username: who?.username ?? username ?? '', ip: request.ip, request_id: String(request.id) };
+/**
+ * Who acts: the request's principal, its address and id; a named tool without a
+ * signed-in user (`create-superuser`) when a string; the system (the retention sweep) when null.
+ */
+export function auditActor(actor: FastifyRequest | string | null) {
+  if (actor === null || typeof actor === 'string') return { actor_id: null, actor_username: actor ?? 'system', ip: '', request_id: '' };
+  const who = actor.principal;
+  return { actor_id: who?.id ?? null, actor_username: who?.username ?? '', ip: actor.ip, request_id: String(actor.id) };
 }
 
 /** Writes one audit row with `db` (pass the change's transaction). */
-export async function audit(db: Db, request: FastifyRequest | null, entry: AuditEntry): Promise<void> {
+export async function audit(db: Db, actor: FastifyRequest | string | null, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_log').values({
-    ...auditActor(request),
+    ...auditActor(actor),
     action: entry.action,
     target_type: entry.target_type,
     target_id: String(entry.target_id),

@@ -251,6 +251,12 @@ function runnerConfigProblems(config: Config): string[] {
   return problems;
 }
 
+/** The frontend's base URL without a trailing slash (FRONTEND_URL, else PUBLIC_URL): video pages are `<base>/video/<slug>/`, as in Pod. */
+export function frontendBase(config: Pick<Config, 'FRONTEND_URL' | 'PUBLIC_URL'>): string {
+  const site = new URL(config.FRONTEND_URL ?? config.PUBLIC_URL);
+  return `${site.origin}${site.pathname.replace(/\/$/, '')}`;
+}
+
 /** Splits a comma-separated setting into trimmed, non-empty items. */
 export function listSetting(value: string): string[] {
   return value.split(',').map((v) => v.trim()).filter(Boolean);

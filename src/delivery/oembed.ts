@@ -7,6 +7,7 @@
 // `html`/`title` at the top level); errors keep the envelope.
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { frontendBase } from '../core/config.ts';
 import { AppError, badRequest, notFound } from '../core/errors.ts';
 import { canSee, canWatch } from '../policy/video-policy.ts';
 import { factsOf, videoByRef } from '../videos/queries.ts';
@@ -31,7 +32,7 @@ const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;
 
 export async function oembedRoute(app: FastifyInstance) {
   const site = new URL(app.config.FRONTEND_URL ?? app.config.PUBLIC_URL);
-  const embedTemplate = app.config.OEMBED_EMBED_URL ?? `${site.origin}${site.pathname.replace(/\/$/, '')}/video/{slug}/?is_iframe=true`;
+  const embedTemplate = app.config.OEMBED_EMBED_URL ?? `${frontendBase(app.config)}/video/{slug}/?is_iframe=true`;
 
   app.get('/api/v1/oembed', {
     schema: {

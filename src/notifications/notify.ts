@@ -5,6 +5,7 @@
 // unset, nor for an account that opted out, is disabled or has no address.
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from 'kysely';
+import { frontendBase } from '../core/config.ts';
 import type { Database } from '../core/db/database.ts';
 import { renderMail, type MailKind, type VideoLine } from './templates.ts';
 
@@ -12,8 +13,7 @@ type Tx = Transaction<Database>;
 
 /** The page of a video in the frontend (as oEmbed links it). */
 export function videoPageUrl(app: FastifyInstance, slug: string): string {
-  const site = new URL(app.config.FRONTEND_URL ?? app.config.PUBLIC_URL);
-  return `${site.origin}${site.pathname.replace(/\/$/, '')}/video/${encodeURIComponent(slug)}/`;
+  return `${frontendBase(app.config)}/video/${encodeURIComponent(slug)}/`;
 }
 
 export const videoLine = (app: FastifyInstance, v: { slug: string; title: string; date_delete?: string | null }): VideoLine => ({

@@ -103,10 +103,11 @@ async function warnOwners(app: FastifyInstance, tx: Tx, report: RetentionReport,
   // One e-mail per person, listing all of their videos.
   const owners = await tx.selectFrom('videos').select(['id', 'owner_id as user_id']).where('id', 'in', ids)
     .unionAll(tx.selectFrom('video_additional_owners').select(['video_id as id', 'user_id']).where('video_id', 'in', ids)).execute();
+  const byId = new Map(due.map((v) => [v.video_id, v]));
   const byUser = new Map<number, typeof due>();
   for (const { id, user_id } of owners) {
     if (user_id === null) continue;
-    byUser.set(user_id, [...(byUser.get(user_id) ?? []), due.find((v) => v.video_id === id)!]);
+    byUser.set(user_id, [...(byUser.get(user_id) ?? []), byId.get(id)!]);
   }
   for (const [userId, videos] of byUser) {
     report.emails_queued += await notifyUsers(app, tx, [userId], {

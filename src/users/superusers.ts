@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { sql, type Kysely } from 'kysely';
 import Type, { type Static } from 'typebox';
+import { audit } from '../audit/log.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { Keys } from '../auth/keys.ts';
 import type { Database } from '../core/db/database.ts';
@@ -36,10 +37,9 @@ export async function upsertSuperuser(db: Kysely<Database>, body: SuperuserBody)
       ? await tx.updateTable('users').set(set).where('id', '=', existing.id).returning(['id', 'username']).executeTakeFirstOrThrow()
       : await tx.insertInto('users').values({ username: body.username, email: body.email ?? '', ...set }).returning(['id', 'username']).executeTakeFirstOrThrow();
     // On the trail like any role change, by the command line (no signed-in actor).
-    await tx.insertInto('audit_log').values({
-      actor_username: 'create-superuser', action: existing ? 'user.roles_changed' : 'user.created', target_type: 'user', target_id: String(row.id),
-      details: JSON.stringify(existing ? { is_superuser: ['…', true], password: ['…', 'changed'], via: 'create-superuser' } : { username: row.username, is_superuser: true, via: 'create-superuser' }),
-    }).execute();
+    await audit(tx, 'create-superuser', existing
+      ? { action: 'user.roles_changed', target_type: 'user', target_id: row.id, details: { is_superuser: ['…', true], password: ['…', 'changed'], via: 'create-superuser' } }
+      : { action: 'user.created', target_type: 'user', target_id: row.id, details: { username: row.username, is_superuser: true, via: 'create-superuser' } });
     return { ...row, created: !existing };
   });
 }
